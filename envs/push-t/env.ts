@@ -26,10 +26,10 @@
  * ## Starting state
  * `reset({ seed })` draws, from numpy's legacy `RandomState(seed)`, agent x, y = randint(50, 450), block
  * x, y = randint(100, 400), angle = randn()·2π − π, applies them in the original's legacy order (block
- * origin placed at (x, y), then rotated about its centre of gravity (0, 45)) and takes one physics step,
- * so seed s gives the original env's start for seed s (test seeds 100000+, demo seeds 0+).
- * `reset({ state })` sets [agent x, agent y, block origin x, block origin y, angle] exactly (optionally
- * followed by the agent velocity vx, vy, as `getState()` returns it), without the extra physics step.
+ * origin placed at (x, y), then rotated about its centre of gravity (0, 45)), so seed s gives the original
+ * env's start for seed s (test seeds 100000+, demo seeds 0+).
+ * `reset({ state })` sets [agent x, agent y, block origin x, block origin y, angle] exactly, optionally
+ * followed by the agent velocity vx, vy, as `getState()` returns it (7 numbers; 5 means at rest).
  *
  * ## Episode end
  * Terminated when coverage > 0.95; truncated after 300 steps (by `makeEnv`'s TimeLimit). Stepping an
@@ -125,9 +125,10 @@ export class PushTEnv implements Env {
       const by = rs.randint(100, 400);
       const angle = rs.randn() * 2 * Math.PI - Math.PI;
       legacyOrigin(bx, by, angle, this.origin);
+      // The original ends `_set_state` with one `space.step`, which moves nothing: Chipmunk integrates
+      // positions (with zero velocities here) before it detects and solves contacts, so a T placed over a
+      // wall or the agent is only pushed out during the first control step, as it is here.
       this.place(ax, ay, this.origin[0], this.origin[1], angle, 0, 0);
-      this.physicsStep(); // the original's `space.step` at the end of `_set_state`
-      this.syncBlockPose();
     }
     this.episodeEnded = false;
     const cov = this.coverage();

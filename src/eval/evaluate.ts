@@ -1,0 +1,67 @@
+/**
+ * One evaluation: rollouts over a disclosed seed list, written as LeRobot-shaped `eval_info.json`
+ * (`per_episode`, `aggregated`) plus `episodes.jsonl`, atomically.
+ */
+import path from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { mean, wilson, wilsonMean, type Interval } from './metrics.ts';
+import { rollout, type EpisodeRecord, type RolloutOptions } from './rollout.ts';
+
+export interface Aggregated {
+  n_episodes: number;
+  /** Mean over episodes of the max reward (the paper's Push-T score), with a 95% Wilson interval. */
+  avg_max_reward: Interval;
+  /** Share of episodes that reached success (LeRobot's pc_success / 100), 95% Wilson interval. */
+  success_rate: Interval;
+  /** Mean final coverage (VQ-BeT's number), 95% Wilson interval. */
+  avg_final_coverage: Interval;
+  avg_max_coverage: number;
+  avg_length: number;
+  eval_s: number;
+  eval_ep_s: number;
+}
+
+export interface EvalInfo {
+  env: string;
+  policy: string;
+  seeds: { first: number; count: number };
+  per_episode: EpisodeRecord[];
+  aggregated: Aggregated;
+}
+
+export function aggregate(eps: readonly EpisodeRecord[], evalS: number): Aggregated {
+  return {
+    n_episodes: eps.length,
+    avg_max_reward: wilsonMean(eps.map((e) => e.maxReward)),
+    success_rate: wilson(eps.filter((e) => e.success).length, eps.length),
+    avg_final_coverage: wilsonMean(eps.map((e) => Math.min(1, Math.max(0, e.finalCoverage)))),
+    avg_max_coverage: mean(eps.map((e) => e.maxCoverage)),
+    avg_length: mean(eps.map((e) => e.length)),
+    eval_s: evalS,
+    eval_ep_s: eps.length ? evalS / eps.length : NaN,
+  };
+}
+
+export async function evaluate(opts: RolloutOptions & { outDir?: string }): Promise<EvalInfo> {
+  const t0 = performance.now();
+  const eps = await rollout(opts);
+  const info: EvalInfo = {
+    env: opts.envId,
+    policy: opts.policy.config.id,
+    seeds: { first: opts.seeds[0], count: opts.seeds.length },
+    per_episode: eps,
+    aggregated: aggregate(eps, (performance.now() - t0) / 1000),
+  };
+  if (opts.outDir) {
+    writeFileAtomic(path.join(opts.outDir, 'episodes.jsonl'), eps.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeJsonAtomic(path.join(opts.outDir, 'eval_info.json'), info);
+  }
+  return info;
+}
+
+/** Test seeds of the protocol: start + i (Push-T: 100000 + i, as diffusion_policy and LeRobot). */
+export function testSeeds(count: number, start = 100000): number[] {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`episodes must be a positive integer, got ${count}`);
+  if (!Number.isInteger(start) || start < 0) throw new Error(`seed start must be a non-negative integer, got ${start}`);
+  return Array.from({ length: count }, (_, i) => start + i);
+}

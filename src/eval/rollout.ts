@@ -1,0 +1,129 @@
+/**
+ * Seeded closed-loop rollouts (diffusion_policy's env runner): episodes run in waves of `nEnvs` envs in
+ * lockstep, with one batched `predictChunk` per decision; each env keeps its last To observations (padded
+ * at reset by repeating the first, as MultiStepWrapper does), executes the Ta actions of its chunk
+ * open-loop, and stops stepping when its episode ends.
+ */
+import { makeEnv } from '../../envs/index.ts';
+import type { TimeLimit } from '../../envs/core/wrappers.ts';
+import type { Policy } from '../../policies/core/policy.ts';
+
+export interface EpisodeRecord {
+  seed: number;
+  /** Seed of the policy's sampling noise for this episode (chunk k uses a seed derived from it and k). */
+  noiseSeed: number;
+  /** The paper's Push-T number: max over steps of the reward. */
+  maxReward: number;
+  /** LeRobot's number: the env reported success at some step. */
+  success: boolean;
+  maxCoverage: number;
+  finalCoverage: number;
+  /** Control steps taken. */
+  length: number;
+  terminated: boolean;
+  truncated: boolean;
+}
+
+export interface RolloutOptions {
+  envId: string;
+  envOptions?: Record<string, unknown>;
+  policy: Policy;
+  seeds: readonly number[];
+  /** Envs stepped in lockstep (one policy call per decision covers all of them). */
+  nEnvs?: number;
+  maxEpisodeSteps?: number;
+  /** Base of the per-episode noise seeds: episode with env seed s samples with noise seed base + s. */
+  noiseSeedBase?: number;
+  onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
+}
+
+/** A 32-bit mix of two integers (splitmix-style), for per-chunk noise seeds. */
+export function mixSeed(a: number, b: number): number {
+  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+interface Slot {
+  env: TimeLimit;
+  seed: number;
+  noiseSeed: number;
+  history: Float32Array; // To × Do
+  rec: EpisodeRecord;
+  done: boolean;
+}
+
+export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
+  const { policy, seeds } = opts;
+  const { obsHorizon: To, actionHorizon: Ta, obsDim: Do, actionDim: Da } = policy.config;
+  if (new Set(seeds).size !== seeds.length) throw new Error(`rollout: seeds must be distinct, got ${seeds.length} seeds with repeats`);
+  const nEnvs = Math.max(1, Math.min(opts.nEnvs ?? 10, seeds.length));
+  const envs = Array.from({ length: nEnvs }, () => makeEnv(opts.envId, { ...opts.envOptions, maxEpisodeSteps: opts.maxEpisodeSteps }));
+  if (envs[0].spec.actionSpace.size !== Da) {
+    throw new Error(`rollout: policy ${policy.config.id} acts in ${Da} dims but ${opts.envId} takes ${envs[0].spec.actionSpace.size}`);
+  }
+  const out: EpisodeRecord[] = [];
+  try {
+    for (let start = 0; start < seeds.length; start += nEnvs) {
+      const wave = seeds.slice(start, start + nEnvs);
+      policy.reset();
+      const slots: Slot[] = wave.map((seed, i) => {
+        const env = envs[i];
+        const { obs, info } = env.reset({ seed });
+        const o = lowDim(obs, Do, opts.envId, policy.config.id);
+        const history = new Float32Array(To * Do);
+        for (let t = 0; t < To; t++) history.set(o, t * Do);
+        const cov = info.coverage as number;
+        const noiseSeed = ((opts.noiseSeedBase ?? 0) + seed) >>> 0;
+        return {
+          env, seed, noiseSeed, history, done: false,
+          rec: { seed, noiseSeed, maxReward: 0, success: info.isSuccess, maxCoverage: cov, finalCoverage: cov, length: 0, terminated: false, truncated: false },
+        };
+      });
+      for (let chunkIndex = 0; slots.some((s) => !s.done); chunkIndex++) {
+        const active = slots.filter((s) => !s.done);
+        const data = new Float32Array(active.length * To * Do);
+        active.forEach((s, b) => data.set(s.history, b * To * Do));
+        const chunks = await policy.predictChunk(
+          { batchSize: active.length, obsHorizon: To, obsDim: Do, data },
+          { noiseSeeds: active.map((s) => mixSeed(s.noiseSeed, chunkIndex)) },
+        );
+        for (let t = 0; t < Ta; t++) {
+          active.forEach((s, b) => {
+            if (s.done) return;
+            const r = s.env.step(chunks[b].subarray(t * Da, (t + 1) * Da));
+            const o = lowDim(r.obs, Do, opts.envId, policy.config.id);
+            s.history.copyWithin(0, Do);
+            s.history.set(o, (To - 1) * Do);
+            const cov = r.info.coverage as number;
+            const rec = s.rec;
+            rec.length++;
+            rec.maxReward = Math.max(rec.maxReward, r.reward);
+            rec.success ||= r.info.isSuccess;
+            rec.maxCoverage = Math.max(rec.maxCoverage, cov);
+            rec.finalCoverage = cov;
+            if (r.terminated || r.truncated) {
+              rec.terminated = r.terminated;
+              rec.truncated = r.truncated;
+              s.done = true;
+              out.push(rec);
+              opts.onEpisode?.(rec, out.length, seeds.length);
+            }
+          });
+        }
+      }
+    }
+  } finally {
+    for (const env of envs) env.close();
+  }
+  // Waves finish in order, but episodes within a wave finish in any order: report in seed-list order.
+  const order = new Map(seeds.map((s, i) => [s, i]));
+  return out.sort((a, b) => order.get(a.seed)! - order.get(b.seed)!);
+}
+
+function lowDim(obs: unknown, Do: number, envId: string, policyId: string): Float32Array {
+  if (!(obs instanceof Float32Array)) throw new Error(`rollout: ${envId} returns dict observations; policy ${policyId} needs a flat vector`);
+  if (obs.length !== Do) throw new Error(`rollout: policy ${policyId} expects observations of length ${Do}, ${envId} gives ${obs.length}`);
+  return obs;
+}

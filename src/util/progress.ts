@@ -1,0 +1,46 @@
+/**
+ * Progress for long loops: a redrawn bar with ETA on a terminal (cli-progress), one plain line every
+ * `intervalS` seconds otherwise (CI logs stay short, like diffusion_policy's tqdm_interval_sec).
+ */
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  update(done: number, fields?: Record<string, string | number>): void;
+  stop(): void;
+}
+
+export function progress(label: string, total: number, opts: { intervalS?: number; stream?: NodeJS.WriteStream } = {}): Progress {
+  const stream = opts.stream ?? process.stderr;
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {value}/{total} {status} | {duration_formatted} elapsed, ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { status: '' });
+    return {
+      update: (done, fields) => bar.update(done, { status: formatFields(fields) }),
+      stop: () => bar.stop(),
+    };
+  }
+  const start = Date.now();
+  let last = 0;
+  const intervalMs = (opts.intervalS ?? 10) * 1000;
+  return {
+    update(done, fields) {
+      const now = Date.now();
+      if (now - last < intervalMs && done !== total) return;
+      last = now;
+      const el = (now - start) / 1000;
+      const eta = done > 0 ? `${((el / done) * (total - done)).toFixed(0)}s` : '?';
+      stream.write(`${label} ${done}/${total} ${formatFields(fields)} | ${el.toFixed(0)}s elapsed, ETA ${eta}\n`);
+    },
+    stop() {},
+  };
+}
+
+function formatFields(fields?: Record<string, string | number>): string {
+  if (!fields) return '';
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(3)) : v}`)
+    .join(', ');
+}
