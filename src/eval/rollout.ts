@@ -7,6 +7,9 @@
 import { makeEnv } from '../../envs/index.ts';
 import type { TimeLimit } from '../../envs/core/wrappers.ts';
 import type { Policy } from '../../policies/core/policy.ts';
+import { mixSeed } from '../../envs/core/seeding.ts';
+
+export { mixSeed };
 
 export interface EpisodeRecord {
   seed: number;
@@ -35,14 +38,6 @@ export interface RolloutOptions {
   /** Base of the per-episode noise seeds: episode with env seed s samples with noise seed base + s. */
   noiseSeedBase?: number;
   onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
-}
-
-/** A 32-bit mix of two integers (splitmix-style), for per-chunk noise seeds. */
-export function mixSeed(a: number, b: number): number {
-  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 interface Slot {
