@@ -3,11 +3,15 @@
  *
  *   dpbench envs                      list registered envs
  *   dpbench bench [--episodes 50]     score every available policy row, write results/leaderboard.*
+ *   dpbench collect --env PushT-v0 --episodes 200 --seed-start 0
+ *                                     scripted-expert demonstrations → results/datasets/<env>-<hash>/
  */
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
 import { envIds, envRegistration } from '../../envs/index.ts';
 import { runBench } from '../bench/bench.ts';
+import { collect, collectConfig } from '../collect/collect.ts';
+import { progress } from '../util/progress.ts';
 import { leaderboardMarkdown } from '../report/leaderboard.ts';
 import { ROOT } from '../util/env-info.ts';
 
@@ -51,6 +55,30 @@ program
     const rows = await runBench({ episodes: o.episodes, seedStart: o.seedStart, nEnvs: o.nEnvs, resultsDir: path.resolve(o.results), updateReadme: o.readme });
     console.log(leaderboardMarkdown({ generated: '', protocol: `${rows[0].episodes} test episodes from seed ${o.seedStart}`, rows }));
     console.log(`wrote ${path.join(o.results, 'leaderboard.json')} and leaderboard.md`);
+  });
+
+program
+  .command('collect')
+  .description('collect scripted-expert demonstrations into a Zarr replay buffer (results/datasets/<env>-<cfgHash>/)')
+  .requiredOption('--env <id>', 'env id, e.g. PushT-v0')
+  .option('--episodes <n>', 'demonstrations to collect (failed expert episodes are skipped)', positiveInt('--episodes'), 200)
+  .option('--seed-start <n>', 'first env seed (training demos use 0+)', nonNegativeInt('--seed-start'), 0)
+  .option('--out <dir>', 'dataset folder (default: results/datasets/<env>-<cfgHash>)')
+  .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
+  .action(async (o: { env: string; episodes: number; seedStart: number; out?: string; results: string }) => {
+    const config = collectConfig(o.env, o.episodes, o.seedStart);
+    const bar = progress(`collect ${o.env}`, o.episodes);
+    const res = await collect(config, {
+      resultsDir: path.resolve(o.results),
+      out: o.out ? path.resolve(o.out) : undefined,
+      onEpisode: (done, total, _s, attempted) => bar.update(done, { success: `${done}/${attempted}` }),
+    });
+    bar.stop();
+    const s = res.stats;
+    console.log(`${res.reused ? 'reused' : 'wrote'} ${res.store}`);
+    console.log(
+      `${s.demonstrations} demonstrations from ${s.attempted} seeds; expert success ${(100 * s.successRate.value).toFixed(1)}% [95% CI ${(100 * s.successRate.low).toFixed(1)}, ${(100 * s.successRate.high).toFixed(1)}]; modes ${JSON.stringify(s.modes)}; label agreement ${(100 * s.labelAgreement).toFixed(1)}%; length mean ${s.length.mean.toFixed(1)} (median ${s.length.median}, ${s.length.min}–${s.length.max}); ${s.episodesPerSecond.toFixed(2)} episodes/s; ${(s.bytesOnDisk / 2 ** 20).toFixed(2)} MiB on disk`,
+    );
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -1,0 +1,45 @@
+/**
+ * The scripted experts the harness can collect demonstrations from, by env id. Each runs one episode in
+ * a given env (reading `getState()`, never changing the env except by stepping it) and reports the mode
+ * it chose.
+ */
+import { PushTExpert } from '../../envs/push-t/expert.ts';
+import { labelMode } from '../../envs/push-t/modes.ts';
+import { tVerticesWorld } from '../../envs/push-t/geometry.ts';
+
+export interface ExpertSpec {
+  /** Versioned name: part of every dataset's config hash, bumped when the expert's behaviour changes. */
+  name: string;
+  /** Per-step arrays recorded, with their per-step shapes. */
+  schema: Record<string, number[]>;
+  /** A fresh expert for the episode with this env seed. */
+  make: (seed: number) => { reset(state: readonly number[]): string; act(state: readonly number[]): { action: ArrayLike<number> } };
+  /** Per-step record of an observation: the arrays of `schema` (besides `action`), from the state. */
+  record: (state: readonly number[], out: Record<string, Float32Array>, t: number) => void;
+  /** The mode label of a recorded episode, from its observations alone. */
+  label: (episode: Record<string, Float32Array>) => string;
+}
+
+const corners = new Float64Array(16);
+
+export const EXPERTS: Record<string, ExpertSpec> = {
+  'PushT-v0': {
+    name: 'pusht-expert-v1',
+    // The original's replay buffer holds `state` (agent xy, block xy, angle) and `keypoint`; here the
+    // keypoints are the T's 8 box corners (gym-pusht's), not the original's 9 rendered-mask keypoints.
+    schema: { state: [5], keypoint: [8, 2], action: [2] },
+    make: (seed) => new PushTExpert(seed),
+    record: (s, out, t) => {
+      const angle = ((s[4] % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI);
+      out.state.set([s[0], s[1], s[2], s[3], angle], t * 5);
+      out.keypoint.set(tVerticesWorld(s[2], s[3], s[4], corners), t * 16);
+    },
+    label: (ep) => labelMode(ep.state, 5, 'state'),
+  },
+};
+
+export function expertFor(envId: string): ExpertSpec {
+  const spec = EXPERTS[envId];
+  if (!spec) throw new Error(`no scripted expert for env ${JSON.stringify(envId)}; experts exist for: ${Object.keys(EXPERTS).join(', ')}`);
+  return spec;
+}
