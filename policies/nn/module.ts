@@ -69,3 +69,13 @@ export interface Init {
   /** N(0, std) samples of `shape`, float32. */
   normal(shape: number[], std: number): tf.Tensor;
 }
+
+/**
+ * A named container of child modules, for parameter names that mirror PyTorch's nn.Sequential /
+ * nn.ModuleList indices (`down_modules.0.1.blocks.0.block.0.weight`). Holds no computation.
+ */
+export class ModuleList extends Module {
+  add<M extends Module>(name: string, m: M): M {
+    return this.child(name, m);
+  }
+}

@@ -1,10 +1,7 @@
 /**
- * The project's TensorFlow.js: tfjs-core with every gradient registered and the pure-JS `cpu` backend
- * always available. The wasm (CPU default), webgpu and tfjs-node backends are brought in by
- * `src/backend.ts`. Import tf from here, never from a tfjs package directly, so gradients are registered
- * exactly once.
+ * The project's TensorFlow.js: the `@tensorflow/tfjs` bundle, whose Node build registers every gradient
+ * and the pure-JS `cpu` backend (tfjs-core's own Node build registers no gradients, and its ESM files
+ * cannot be deep-imported from Node). The wasm (CPU default), webgpu and tfjs-node backends are brought
+ * in by `src/backend.ts`. Import tf from here, never from a tfjs package directly.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-cpu';
-
-export * from '@tensorflow/tfjs-core';
+export * from '@tensorflow/tfjs';
