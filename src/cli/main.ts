@@ -5,13 +5,18 @@
  *   dpbench bench [--episodes 50]     score every available policy row, write results/leaderboard.*
  *   dpbench collect --env PushT-v0 --episodes 200 --seed-start 0
  *                                     scripted-expert demonstrations → results/datasets/<env>-<hash>/
+ *   dpbench train --policy diffusion_unet [--config run.json] [--steps N] [--resume] [--backend auto]
+ *                                     train a policy → results/runs/<env>__<policy>__s<seed>__<hash>/
  */
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { envIds, envRegistration } from '../../envs/index.ts';
 import { runBench } from '../bench/bench.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { progress } from '../util/progress.ts';
+import { BACKENDS, initBackend, type BackendChoice } from '../backend.ts';
+import { parseRunConfig, trainRun } from '../train/run.ts';
 import { leaderboardMarkdown } from '../report/leaderboard.ts';
 import { ROOT } from '../util/env-info.ts';
 
@@ -79,6 +84,64 @@ program
     console.log(
       `${s.demonstrations} demonstrations from ${s.attempted} seeds; expert success ${(100 * s.successRate.value).toFixed(1)}% [95% CI ${(100 * s.successRate.low).toFixed(1)}, ${(100 * s.successRate.high).toFixed(1)}]; modes ${JSON.stringify(s.modes)}; label agreement ${(100 * s.labelAgreement).toFixed(1)}%; length mean ${s.length.mean.toFixed(1)} (median ${s.length.median}, ${s.length.min}–${s.length.max}); ${s.episodesPerSecond.toFixed(2)} episodes/s; ${(s.bytesOnDisk / 2 ** 20).toFixed(2)} MiB on disk`,
     );
+  });
+
+function list(name: string) {
+  return (v: string): number[] => {
+    const xs = v.split(',').map(Number);
+    if (!xs.length || !xs.every((x) => Number.isInteger(x) && x > 0)) throw new InvalidArgumentError(`${name} must be comma-separated positive integers, got ${JSON.stringify(v)}`);
+    return xs;
+  };
+}
+
+program
+  .command('train')
+  .description('train a policy on expert demonstrations (collected or reused) into results/runs/<env>__<policy>__s<seed>__<cfgHash>/')
+  .option('--config <file>', 'run config JSON (see src/train/run.ts RunConfig); flags below override it')
+  .option('--env <id>', 'env id', 'PushT-v0')
+  .option('--policy <id>', 'diffusion_unet (DP-C) or diffusion_transformer (DP-T)')
+  .option('--obs <type>', 'observation type: state or keypoints')
+  .option('--episodes <n>', 'demonstrations to train on', positiveInt('--episodes'))
+  .option('--steps <n>', 'optimizer steps', positiveInt('--steps'))
+  .option('--batch-size <n>', 'windows per batch', positiveInt('--batch-size'))
+  .option('--lr <x>', 'peak learning rate', (v) => {
+    const x = Number(v);
+    if (!(x > 0)) throw new InvalidArgumentError(`--lr must be a positive number, got ${JSON.stringify(v)}`);
+    return x;
+  })
+  .option('--down-dims <list>', 'U-Net channels per level, e.g. 64,128,256', list('--down-dims'))
+  .option('--seed <n>', 'training seed', nonNegativeInt('--seed'))
+  .option('--resume', 'continue an interrupted run with the same config', false)
+  .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+  .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
+  .action(async (o: { config?: string; env: string; policy?: string; obs?: string; episodes?: number; steps?: number; batchSize?: number; lr?: number; downDims?: number[]; seed?: number; resume: boolean; backend: string; results: string }) => {
+    const base = o.config ? (JSON.parse(readFileSync(o.config, 'utf8')) as Record<string, any>) : {};
+    const raw: Record<string, any> = { ...base, env: o.env ?? base.env };
+    raw.policy = { ...(base.policy ?? {}), ...(o.policy ? { id: o.policy } : {}) };
+    if (o.downDims) raw.policy.unet = { ...(raw.policy.unet ?? {}), downDims: o.downDims };
+    if (o.obs) raw.obsType = o.obs;
+    if (o.episodes) raw.dataset = { ...(base.dataset ?? {}), episodes: o.episodes };
+    raw.train = { ...(base.train ?? {}), ...(o.steps ? { steps: o.steps } : {}), ...(o.batchSize ? { batchSize: o.batchSize } : {}), ...(o.lr ? { lr: o.lr } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+    if (!raw.policy.id) throw new InvalidArgumentError('--policy is required (diffusion_unet or diffusion_transformer), or a config with policy.id');
+    if (!raw.train.steps) throw new InvalidArgumentError('--steps is required, or a config with train.steps');
+    const cfg = parseRunConfig(raw);
+    const backend = await initBackend(o.backend as BackendChoice);
+    console.error(`backend: ${backend.name}${backend.details.adapter ? ` (${JSON.stringify(backend.details.adapter)})` : ''}`);
+    let collectBar: ReturnType<typeof progress> | null = null;
+    const bar = progress(`train ${cfg.policy.id}`, cfg.train.steps);
+    const { runDir, result, prepared } = await trainRun(cfg, {
+      resultsDir: path.resolve(o.results),
+      resume: o.resume,
+      onCollect: (done, total) => {
+        collectBar ??= progress(`collect ${cfg.env}`, total);
+        collectBar.update(done);
+      },
+      onLog: (i) => bar.update(i.step, { loss: i.loss, ...(i.valLoss !== undefined ? { 'val loss': i.valLoss } : {}), 'steps/s': i.stepsPerSecond }),
+    });
+    bar.stop();
+    console.log(`${result.resumedFrom !== null ? `resumed at step ${result.resumedFrom}; ` : ''}trained ${prepared.policy.parameterCount().toLocaleString('en-US')} parameters to step ${result.step}, loss ${result.finalLoss.toFixed(4)}`);
+    console.log(`run: ${runDir}\ncheckpoint: ${result.checkpoint}`);
+    prepared.policy.dispose();
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

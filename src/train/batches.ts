@@ -1,0 +1,135 @@
+/**
+ * Training batches from a replay buffer: windows of Tp steps (SequenceSampler, padded To−1 before and
+ * Ta−1 after each episode), the observation part built from the buffer's arrays for the policy's obs
+ * type, drawn in a seeded random order. The order of epoch e is a permutation seeded by (seed, e), so
+ * the batch of any step is a pure function of (seed, step): resuming needs no RNG state beyond them.
+ */
+import { mixSeed } from '../../envs/core/seeding.ts';
+import { ReplayBuffer } from '../data/replay-buffer.ts';
+import { SequenceSampler } from '../data/sequence-sampler.ts';
+import type { TrainBatch } from '../../policies/core/trainable.ts';
+
+/** How a flat observation is assembled from the buffer's per-step arrays. */
+export const OBS_LAYOUTS: Record<string, Array<{ key: string; from: number; to: number }>> = {
+  // PushT-v0 `state`: agent xy, block xy, angle.
+  state: [{ key: 'state', from: 0, to: 5 }],
+  // PushT-v0 `keypoints`: the T's 8 corners (16), then the agent position (state[0:2]).
+  keypoints: [
+    { key: 'keypoint', from: 0, to: 16 },
+    { key: 'state', from: 0, to: 2 },
+  ],
+};
+
+export function obsDimOf(obsType: string): number {
+  const layout = OBS_LAYOUTS[obsType];
+  if (!layout) throw new Error(`unknown obs type ${JSON.stringify(obsType)}; known: ${Object.keys(OBS_LAYOUTS).join(', ')}`);
+  return layout.reduce((n, p) => n + p.to - p.from, 0);
+}
+
+export interface WindowOptions {
+  obsType: string;
+  obsHorizon: number;
+  predictionHorizon: number;
+  actionHorizon: number;
+  episodeMask?: ArrayLike<boolean>;
+}
+
+export class WindowBatches {
+  readonly sampler: SequenceSampler;
+  readonly obsDim: number;
+  readonly actionDim: number;
+  private readonly layout: Array<{ key: string; from: number; to: number; stepSize: number; scratch: Float32Array }>;
+  private readonly actionScratch: Float32Array;
+  private permutation: Int32Array | null = null;
+  private permutationEpoch = -1;
+
+  constructor(buffer: ReplayBuffer, private readonly o: WindowOptions) {
+    const layout = OBS_LAYOUTS[o.obsType];
+    this.obsDim = obsDimOf(o.obsType);
+    const keys = [...new Set([...layout.map((p) => p.key), 'action'])];
+    this.sampler = new SequenceSampler(buffer, {
+      horizon: o.predictionHorizon,
+      padBefore: o.obsHorizon - 1,
+      padAfter: o.actionHorizon - 1,
+      episodeMask: o.episodeMask,
+      keys,
+    });
+    if (this.sampler.length === 0) throw new Error('WindowBatches: no training windows (empty dataset or mask)');
+    this.layout = layout.map((p) => {
+      const stepSize = buffer.get(p.key).stepSize;
+      if (p.to > stepSize) throw new Error(`obs type ${o.obsType} needs ${p.key}[${p.from}:${p.to}] but the dataset's ${p.key} has ${stepSize} values per step`);
+      return { ...p, stepSize, scratch: new Float32Array(o.predictionHorizon * stepSize) };
+    });
+    this.actionDim = buffer.get('action').stepSize;
+    this.actionScratch = new Float32Array(o.predictionHorizon * this.actionDim);
+  }
+
+  get length(): number {
+    return this.sampler.length;
+  }
+
+  /** Windows `indices` as one batch. */
+  gather(indices: ArrayLike<number>): TrainBatch {
+    const { obsHorizon: To, predictionHorizon: Tp } = this.o;
+    const B = indices.length;
+    const obs = new Float32Array(B * To * this.obsDim);
+    const action = new Float32Array(B * Tp * this.actionDim);
+    for (let b = 0; b < B; b++) {
+      const w = indices[b];
+      for (const p of this.layout) this.sampler.sampleInto(w, p.key, p.scratch);
+      for (let t = 0; t < To; t++) {
+        let o = (b * To + t) * this.obsDim;
+        for (const p of this.layout) for (let d = p.from; d < p.to; d++) obs[o++] = p.scratch[t * p.stepSize + d];
+      }
+      action.set(this.sampler.sampleInto(w, 'action', this.actionScratch), b * Tp * this.actionDim);
+    }
+    return { batchSize: B, obs, action };
+  }
+
+  /** The batch of training step `step`: epochs of ⌊N/B⌋ steps over a seeded permutation (drop-last). */
+  batch(step: number, batchSize: number, seed: number): TrainBatch {
+    const n = this.length;
+    const B = Math.min(batchSize, n);
+    const perEpoch = Math.floor(n / B);
+    const epoch = Math.floor(step / perEpoch);
+    if (epoch !== this.permutationEpoch) {
+      this.permutation = permutation(n, mixSeed(seed, epoch));
+      this.permutationEpoch = epoch;
+    }
+    const start = (step % perEpoch) * B;
+    return this.gather(this.permutation!.subarray(start, start + B));
+  }
+}
+
+/** Fisher–Yates over 0..n−1 with a small seeded generator (xorshift32). */
+function permutation(n: number, seed: number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  let s = seed >>> 0 || 0x9e3779b9;
+  for (let i = n - 1; i > 0; i--) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    const j = s % (i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/** Every step's observation vector (N × Do) in the obs type's layout, e.g. to fit a normalizer. */
+export function observationMatrix(buffer: ReplayBuffer, obsType: string): Float32Array {
+  const layout = OBS_LAYOUTS[obsType];
+  const Do = obsDimOf(obsType);
+  const N = buffer.nSteps;
+  const out = new Float32Array(N * Do);
+  const cols = layout.map((p) => ({ ...p, ...buffer.get(p.key) }));
+  for (let t = 0; t < N; t++) {
+    let o = t * Do;
+    for (const c of cols) for (let d = c.from; d < c.to; d++) out[o++] = c.data[t * c.stepSize + d];
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+/**
+ * `dpbench train`: one training run from a config — demonstrations (collected or reused), train/val
+ * split, normalizers, the policy, and the trainer — in results/runs/<env>__<policy>__s<seed>__<cfgHash>/
+ * with config.json, env_info.json (backend included), train_log.jsonl and checkpoints/.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { LinearNormalizer } from '../../policies/core/normalizer.ts';
+import { DiffusionPolicy, DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
+import type { TrainablePolicy } from '../../policies/core/trainable.ts';
+import { collect, collectConfig } from '../collect/collect.ts';
+import { ReplayBuffer } from '../data/replay-buffer.ts';
+import { downsampleMask, getValMask } from '../data/sequence-sampler.ts';
+import { backendInfo } from '../backend.ts';
+import { envInfo } from '../util/env-info.ts';
+import { writeJsonAtomic } from '../util/fs.ts';
+import { cfgHash, stableStringify } from '../util/hash.ts';
+import { observationMatrix, obsDimOf, WindowBatches } from './batches.ts';
+import { train, TrainConfig, type StepInfo, type TrainResult } from './trainer.ts';
+
+export const RunConfig = z
+  .object({
+    env: z.string().default('PushT-v0'),
+    /** Observation the policy sees: `state` (5) or `keypoints` (T corners + agent, 18). */
+    obsType: z.enum(['state', 'keypoints']).default('keypoints'),
+    /** Demonstrations: expert episodes from training seeds `seedStart`… */
+    dataset: z.object({ episodes: z.number().int().positive().default(200), seedStart: z.number().int().nonnegative().default(0) }).strict().default({ episodes: 200, seedStart: 0 }),
+    /** Share of episodes held out for the validation loss (the original: 0.02). */
+    valRatio: z.number().min(0).max(0.5).default(0.02),
+    /** Train on at most this many episodes (the original's max_train_episodes: 90); null: all. */
+    maxTrainEpisodes: z.number().int().positive().nullable().default(null),
+    /** The policy, without obsDim/actionDim (they come from the env and obs type). */
+    policy: DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true }),
+    train: TrainConfig,
+  })
+  .strict();
+export type RunConfig = z.output<typeof RunConfig>;
+
+export function parseRunConfig(input: unknown): RunConfig {
+  const r = RunConfig.safeParse(input);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`run config: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+export function runDirOf(resultsDir: string, cfg: RunConfig): string {
+  return path.join(resultsDir, 'runs', `${cfg.env}__${cfg.policy.id}__s${cfg.train.seed}__${cfgHash(cfg)}`);
+}
+
+export interface PreparedRun {
+  cfg: RunConfig;
+  runDir: string;
+  policy: TrainablePolicy & DiffusionPolicy;
+  train: WindowBatches;
+  val?: WindowBatches;
+  datasetDir: string;
+}
+
+/** Everything up to the training loop; also used by evaluation to rebuild a run's policy. */
+export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?: (done: number, total: number) => void): Promise<PreparedRun> {
+  const data = await collect(collectConfig(cfg.env, cfg.dataset.episodes, cfg.dataset.seedStart), { resultsDir, onEpisode: onCollect && ((d, t) => onCollect(d, t)) });
+  const buffer = await ReplayBuffer.load(data.store);
+  const { predictionHorizon: Tp, obsHorizon: To, actionHorizon: Ta } = cfg.policy;
+  const valMask = cfg.valRatio > 0 ? getValMask(buffer.nEpisodes, cfg.valRatio, cfg.train.seed) : new Array<boolean>(buffer.nEpisodes).fill(false);
+  const trainMask = downsampleMask(valMask.map((v) => !v), cfg.maxTrainEpisodes, cfg.train.seed);
+  const windows = { obsType: cfg.obsType, obsHorizon: To, predictionHorizon: Tp, actionHorizon: Ta };
+  const trainBatches = new WindowBatches(buffer, { ...windows, episodeMask: trainMask });
+  const val = valMask.some((v) => v) ? new WindowBatches(buffer, { ...windows, episodeMask: valMask }) : undefined;
+  const obsDim = obsDimOf(cfg.obsType);
+  const actionDim = buffer.get('action').stepSize;
+  // Fit on the whole buffer, validation episodes included, as the original's get_normalizer.
+  const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
+  const policy = new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers);
+  return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir };
+}
+
+export interface TrainRunOptions {
+  resultsDir: string;
+  /** Continue an interrupted run of the same config. */
+  resume: boolean;
+  onLog?: (info: StepInfo) => void;
+  onCollect?: (done: number, total: number) => void;
+  stopAt?: number;
+}
+
+export async function trainRun(cfg: RunConfig, o: TrainRunOptions): Promise<{ runDir: string; result: TrainResult; prepared: PreparedRun }> {
+  const runDir = runDirOf(o.resultsDir, cfg);
+  const configFile = path.join(runDir, 'config.json');
+  if (existsSync(path.join(runDir, 'checkpoints', 'last')) && !o.resume) {
+    throw new Error(`run ${runDir} already has checkpoints; pass --resume to continue it, or remove the folder to start over`);
+  }
+  if (existsSync(configFile) && stableStringify(JSON.parse(readFileSync(configFile, 'utf8'))) !== stableStringify(cfg)) {
+    throw new Error(`run ${runDir}: config.json differs from this run's config`);
+  }
+  const prepared = await prepareRun(cfg, o.resultsDir, o.onCollect);
+  writeJsonAtomic(configFile, cfg);
+  writeJsonAtomic(path.join(runDir, 'env_info.json'), envInfo({ backend: backendInfo(), cfgHash: cfgHash(cfg), dataset: path.relative(o.resultsDir, prepared.datasetDir), parameters: prepared.policy.parameterCount() }));
+  try {
+    const result = await train({ policy: prepared.policy, train: prepared.train, val: prepared.val, cfg: cfg.train, runDir, cfgHash: cfgHash(cfg), resume: o.resume, onLog: o.onLog, stopAt: o.stopAt });
+    return { runDir, result, prepared };
+  } catch (e) {
+    prepared.policy.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../../policies/nn/tf.ts';
+import { initBackend, initBackend as init2 } from '../../src/backend.ts';
+import { AdamW } from '../../src/train/adamw.ts';
+import { cosineWithWarmup } from '../../src/train/lr-schedule.ts';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('AdamW', () => {
+  it('follows torch.optim.AdamW step by step (decoupled decay, bias corrections, eps outside the sqrt correction)', () => {
+    const p = tf.variable(tf.tensor1d([0.5, -1.25]));
+    const lr = 0.01, wd = 0.1, b1 = 0.9, b2 = 0.95, eps = 1e-8;
+    const opt = new AdamW(new Map([['p', p]]), () => wd, { betas: [b1, b2], eps });
+    const grads = [[0.3, -0.2], [0.1, 0.4], [-0.5, 0.05]];
+    // The same update written out in float64 (PyTorch's _single_tensor_adamw).
+    const ref = [0.5, -1.25];
+    const m = [0, 0], v = [0, 0];
+    grads.forEach((g, t) => {
+      for (let i = 0; i < 2; i++) {
+        ref[i] *= 1 - lr * wd;
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        const bc1 = 1 - b1 ** (t + 1), bc2 = 1 - b2 ** (t + 1);
+        ref[i] -= (lr / bc1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + eps));
+      }
+      const gt = tf.tensor1d(g);
+      opt.step({ p: gt }, lr);
+      gt.dispose();
+      const got = p.dataSync();
+      expect(got[0]).toBeCloseTo(ref[0], 6);
+      expect(got[1]).toBeCloseTo(ref[1], 6);
+    });
+    expect(opt.t).toBe(3);
+    // Moments survive a save/load.
+    const q = tf.variable(tf.tensor1d([0, 0]));
+    const opt2 = new AdamW(new Map([['p', q]]), () => wd, { betas: [b1, b2], eps });
+    opt2.loadStateArrays(opt.stateArrays(), opt.t);
+    expect(Array.from(opt2.stateArrays().get('m.p')!.data)).toEqual(Array.from(opt.stateArrays().get('m.p')!.data));
+    expect(() => opt.step({}, lr)).toThrow('AdamW: no gradient for parameter p');
+    opt.dispose();
+    opt2.dispose();
+    p.dispose();
+    q.dispose();
+  });
+});
+
+describe('cosine schedule with warm-up (diffusers get_cosine_schedule_with_warmup)', () => {
+  it('ramps linearly, peaks at the end of warm-up, halves at mid-decay and reaches 0', () => {
+    expect(cosineWithWarmup(0, 1e-4, 500, 10_500)).toBe(0);
+    expect(cosineWithWarmup(250, 1e-4, 500, 10_500)).toBeCloseTo(0.5e-4, 15);
+    expect(cosineWithWarmup(500, 1e-4, 500, 10_500)).toBeCloseTo(1e-4, 15);
+    expect(cosineWithWarmup(5500, 1e-4, 500, 10_500)).toBeCloseTo(0.5e-4, 15);
+    expect(cosineWithWarmup(10_500, 1e-4, 500, 10_500)).toBeCloseTo(0, 15);
+  });
+});
+
+describe('backend choice', () => {
+  it('uses wasm with SIMD, and refuses a named backend that cannot start instead of falling back', async () => {
+    const info = await init2('wasm');
+    expect(info.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    await expect(init2('tensorflow')).rejects.toThrow(/backend tensorflow: @tensorflow\/tfjs-node\(-gpu\) is not installed/);
+    await expect(init2('cuda' as never)).rejects.toThrow('backend must be one of auto, wasm, cpu, webgpu, tensorflow, got "cuda"');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+});
