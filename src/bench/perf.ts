@@ -2,17 +2,25 @@
  * `npm run perf`: speed benchmarks, written to results/perf.json. Machines are noisy, so each figure is
  * the median of several repeats, and comparisons are made as ratios measured in the same run.
  *
- * Today: PushT-v0 control steps per second (state observations, one core; each step = 10 physics
- * steps), under random actions (mostly free motion) and under a scripted pusher that stays in contact
- * with the T (the expensive case). Target (issue 3): ≥ 2,000 control steps/s.
+ * - PushT-v0 control steps per second (state observations, one core; each step = 10 physics steps),
+ *   under random actions (mostly free motion) and under a scripted pusher that stays in contact with the
+ *   T (the expensive case). Target: ≥ 2,000 control steps/s.
+ * - Diffusion Policy: ms per training step (loss, gradients, AdamW) and per denoiser call at batch 1,
+ *   for the configurations the PyTorch anchors (../shared/anchors) time, run side by side in the same
+ *   process tree when Debian's python3-torch is installed (`--torch` installs it); ratio = ours / torch.
+ *
+ * `npm run perf -- --only pusht|dp` runs one group; `--backend` picks the tfjs backend (default auto).
  */
 import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { initBackend, type BackendChoice, type BackendInfo } from '../backend.ts';
+import { diffusionBenchmarks, runTorchAnchors, torchAvailable } from './perf-dp.ts';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomState } from '../../envs/core/numpy-random.ts';
 import { envInfo, ROOT } from '../util/env-info.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 
-interface Measurement {
+export interface Measurement {
   value: number;
   unit: string;
   /** Repeats the median was taken over. */
@@ -82,12 +90,26 @@ function measure(name: string, repeats: number, fn: () => { rate: number; contac
   return m;
 }
 
-const steps = Number(process.env.DPBENCH_PERF_STEPS ?? 3000);
-const benchmarks: Record<string, Measurement> = {
-  'pusht.step.random_actions': measure('pusht.step.random_actions', 5, () => pushtStepsPerSecond('random', steps), 2000, 'PushT-v0, state obs, uniform random targets, one core, resets included'),
-  'pusht.step.pushing': measure('pusht.step.pushing', 5, () => pushtStepsPerSecond('contact', steps), 2000, 'PushT-v0, state obs, a scripted pusher in contact with the T most steps, one core'),
-};
-
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const backendArg = (args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'auto') as BackendChoice;
 const out = path.join(ROOT, 'results', 'perf.json');
-writeJsonAtomic(out, { generated: new Date().toISOString(), env_info: envInfo(), benchmarks });
+// Keep the figures of groups not run this time (each group records when it was measured).
+const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { benchmarks?: Record<string, Measurement> }).benchmarks ?? {} : {};
+const benchmarks: Record<string, Measurement> = { ...previous };
+const stamp = new Date().toISOString();
+
+if (only === null || only === 'pusht') {
+  const steps = Number(process.env.DPBENCH_PERF_STEPS ?? 3000);
+  benchmarks['pusht.step.random_actions'] = { ...measure('pusht.step.random_actions', 5, () => pushtStepsPerSecond('random', steps), 2000, 'PushT-v0, state obs, uniform random targets, one core, resets included'), measured: stamp };
+  benchmarks['pusht.step.pushing'] = { ...measure('pusht.step.pushing', 5, () => pushtStepsPerSecond('contact', steps), 2000, 'PushT-v0, state obs, a scripted pusher in contact with the T most steps, one core'), measured: stamp };
+}
+let backend: BackendInfo | null = null;
+if (only === null || only === 'dp') {
+  backend = await initBackend(backendArg);
+  const torch = args.includes('--torch') || torchAvailable() ? runTorchAnchors(args.includes('--torch')) : null;
+  for (const m of await diffusionBenchmarks(torch)) benchmarks[m.name] = { ...m.measurement, backend: backend.name, measured: stamp };
+}
+
+writeJsonAtomic(out, { generated: stamp, env_info: envInfo({ backend: backend ?? undefined }), benchmarks });
 console.log(`wrote ${out}`);

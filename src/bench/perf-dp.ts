@@ -1,0 +1,132 @@
+/**
+ * Diffusion Policy speed, ours against the PyTorch anchors run on the same machine in the same
+ * `npm run perf` (../shared/anchors: the same architectures, AdamW + MSE on the noise, float32, 2 threads).
+ * A train step here is the whole of ours: batch normalization, noise and step sampling, forward,
+ * backward, AdamW (EMA excluded, as in the anchors). The denoiser call is one εθ at batch 1.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '../../policies/nn/tf.ts';
+import { LinearNormalizer } from '../../policies/core/normalizer.ts';
+import { DiffusionPolicy, type DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
+import { AdamW } from '../train/adamw.ts';
+import { ROOT } from '../util/env-info.ts';
+import type { Measurement } from './perf.ts';
+
+interface Case {
+  name: string;
+  policy: Partial<DiffusionPolicyConfig> & { id: DiffusionPolicyConfig['id'] };
+  obsDim: number;
+  batch: number;
+  /** Selects the anchor line: model and batch. */
+  anchor: (a: AnchorLine) => boolean;
+  /** Figure the issue quotes for the anchor, for when torch is not installed. */
+  quotedMs: { train: number; denoise?: number };
+  repeats: number;
+}
+
+interface AnchorLine {
+  model?: string;
+  dims?: number[];
+  batch: number;
+  train_step_ms: number;
+  denoise_call_b1_ms: number;
+  params: number;
+}
+
+const small = { diffusionStepEmbedDim: 128, downDims: [64, 128, 256] };
+const paper = { diffusionStepEmbedDim: 256, downDims: [256, 512, 1024] };
+const CASES: Case[] = [
+  { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5 },
+  { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3 },
+  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3 },
+  { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3 },
+];
+
+export function torchAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs both anchor scripts (installing Debian's python3-torch first when `install`); null without torch. */
+export function runTorchAnchors(install: boolean): AnchorLine[] | null {
+  if (!torchAvailable() && install) {
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (!torchAvailable()) return null;
+  const dir = path.resolve(ROOT, '..', 'shared', 'anchors');
+  const lines: AnchorLine[] = [];
+  for (const script of ['torch_unet1d_bench.py', 'torch_transformer_bench.py']) {
+    const file = path.join(dir, script);
+    if (!existsSync(file)) throw new Error(`perf: anchor ${file} not found (the shared/ folder beside the checkout)`);
+    console.log(`running the PyTorch anchor ${script} …`);
+    const outText = execFileSync('/usr/bin/python3', [file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    for (const l of outText.split('\n')) if (l.trim().startsWith('{')) lines.push(JSON.parse(l) as AnchorLine);
+  }
+  return lines;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+export async function diffusionBenchmarks(anchors: AnchorLine[] | null): Promise<Array<{ name: string; measurement: Measurement }>> {
+  const out: Array<{ name: string; measurement: Measurement }> = [];
+  for (const c of CASES) {
+    const Tp = 16;
+    const Da = 2;
+    const To = 2;
+    const norm = (d: number) => LinearNormalizer.fromLimits(new Array(d).fill(0), new Array(d).fill(512));
+    const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da }, { obs: norm(c.obsDim), action: norm(Da) });
+    const vars = policy.namedVariables();
+    const dotted = new Map([...vars].map(([n, v]) => [v.name, n]));
+    const opt = new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 });
+    const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512) };
+    policy.setTraining(true);
+    const trainStep = (seed: number) => {
+      const t0 = performance.now();
+      const { value, grads } = tf.variableGrads(() => policy.loss(batch, seed), [...vars.values()]);
+      const named: Record<string, tf.Tensor> = {};
+      for (const [k, g] of Object.entries(grads)) named[dotted.get(k)!] = g;
+      opt.step(named, 1e-4);
+      value.dataSync();
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+      return performance.now() - t0;
+    };
+    trainStep(0);
+    trainStep(1);
+    const train = median(Array.from({ length: c.repeats }, (_, i) => trainStep(i + 2)));
+    policy.setTraining(false);
+    const denoise = () =>
+      tf.tidy(() => {
+        const t0 = performance.now();
+        const x = tf.zeros([1, Tp, Da]) as tf.Tensor3D;
+        const o = tf.zeros([1, To, c.obsDim]) as tf.Tensor3D;
+        const y = (policy as unknown as { denoise: (a: tf.Tensor3D, k: tf.Tensor1D, o: tf.Tensor3D) => tf.Tensor3D }).denoise(x, tf.tensor1d([50]), o);
+        y.dataSync();
+        return performance.now() - t0;
+      });
+    for (let i = 0; i < 3; i++) denoise();
+    const den = median(Array.from({ length: 15 }, denoise));
+    const a = anchors?.find(c.anchor);
+    const torchTrain = a?.train_step_ms ?? null;
+    const torchDen = a?.denoise_call_b1_ms ?? null;
+    const m: Measurement = {
+      value: Math.round(train),
+      unit: 'ms per train step',
+      repeats: c.repeats,
+      target: { max: torchTrain ?? c.quotedMs.train },
+      meetsTarget: train <= (torchTrain ?? c.quotedMs.train),
+      note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch}, obs ${c.obsDim} x To ${To}, horizon ${Tp}; ${policy.parameterCount().toLocaleString('en-US')} parameters`,
+      denoiseCallB1Ms: Math.round(den * 10) / 10,
+      torch: a ? { trainStepMs: torchTrain, denoiseCallB1Ms: torchDen, params: a.params, measuredSideBySide: true } : { trainStepMs: c.quotedMs.train, denoiseCallB1Ms: c.quotedMs.denoise ?? null, measuredSideBySide: false, note: 'python3-torch not installed: the issue-quoted figures from a machine of this kind (run `npm run perf -- --torch`)' },
+      ratioTrain: Math.round((train / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
+      ratioDenoise: Math.round((den / (torchDen ?? c.quotedMs.denoise ?? NaN)) * 100) / 100,
+      parameters: policy.parameterCount(),
+    };
+    console.log(`${c.name}: train step ${m.value} ms (torch ${torchTrain ?? `${c.quotedMs.train} quoted`} → ratio ${m.ratioTrain}); denoiser b1 ${m.denoiseCallB1Ms} ms (torch ${torchDen ?? `${c.quotedMs.denoise} quoted`} → ratio ${m.ratioDenoise})`);
+    out.push({ name: c.name, measurement: m });
+    opt.dispose();
+    policy.dispose();
+  }
+  return out;
+}
