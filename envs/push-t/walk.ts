@@ -127,41 +127,13 @@ export class WalkPlanner {
   /** Walking distance from the start to (x, y); Infinity when the disc cannot get there. */
   distanceTo(x: number, y: number): number {
     if (segmentClear(this.startX, this.startY, x, y, this.frame)) return Math.hypot(x - this.startX, y - this.startY);
-    let best = Infinity;
-    // The goal cell itself may be marked blocked (cells are coarse): enter it from a free neighbour.
-    const gx = Math.round(x / CELL);
-    const gy = Math.round(y / CELL);
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const cx = gx + dx;
-        const cy = gy + dy;
-        if (cx < 0 || cy < 0 || cx >= N || cy >= N) continue;
-        const d = this.dist[cy * N + cx];
-        if (d < Infinity && segmentClear(cx * CELL, cy * CELL, x, y, this.frame)) best = Math.min(best, d + Math.hypot(x - cx * CELL, y - cy * CELL));
-      }
-    }
-    return best;
+    return this.entry(x, y).dist;
   }
 
   /** Waypoints (x0, y0, x1, y1, …) from the start to (x, y), ending at (x, y); empty when unreachable. */
   path(x: number, y: number): number[] {
     if (segmentClear(this.startX, this.startY, x, y, this.frame)) return [x, y];
-    let entry = -1;
-    let best = Infinity;
-    const gx = Math.round(x / CELL);
-    const gy = Math.round(y / CELL);
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const cx = gx + dx;
-        const cy = gy + dy;
-        if (cx < 0 || cy < 0 || cx >= N || cy >= N) continue;
-        const d = this.dist[cy * N + cx] + Math.hypot(x - cx * CELL, y - cy * CELL);
-        if (d < best && segmentClear(cx * CELL, cy * CELL, x, y, this.frame)) {
-          best = d;
-          entry = cy * N + cx;
-        }
-      }
-    }
+    const { cell: entry } = this.entry(x, y);
     if (entry < 0) return [];
     const cells: number[] = [];
     for (let v = entry; v >= 0; v = this.parent[v]) cells.push(v);
@@ -170,6 +142,30 @@ export class WalkPlanner {
     for (const v of cells) out.push((v % N) * CELL, Math.floor(v / N) * CELL);
     out.push(x, y);
     return out;
+  }
+
+  /**
+   * The grid cell to enter (x, y) from: the goal's own cell may be marked blocked (cells are coarse), so
+   * the best of its 3×3 neighbourhood with a clear last segment; cell −1 and Infinity when none.
+   */
+  private entry(x: number, y: number): { cell: number; dist: number } {
+    let cell = -1;
+    let dist = Infinity;
+    const gx = Math.round(x / CELL);
+    const gy = Math.round(y / CELL);
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const cx = gx + dx;
+        const cy = gy + dy;
+        if (cx < 0 || cy < 0 || cx >= N || cy >= N) continue;
+        const d = this.dist[cy * N + cx] + Math.hypot(x - cx * CELL, y - cy * CELL);
+        if (d < dist && segmentClear(cx * CELL, cy * CELL, x, y, this.frame)) {
+          dist = d;
+          cell = cy * N + cx;
+        }
+      }
+    }
+    return { cell, dist };
   }
 }
 

@@ -16,6 +16,7 @@
  * gives N(0, 0.05) weights but zero biases (policies/nn Linear), the default `'torch'` is nn.Linear's.
  * Observations and actions use Diffusion Policy's 'limits' normalizers.
  */
+import { parseConfig } from '../core/config.ts';
 import { z } from 'zod';
 import * as tf from '../nn/tf.ts';
 import { ModuleList } from '../nn/module.ts';
@@ -62,12 +63,7 @@ export interface MlpBcPolicyJSON {
 }
 
 export function parseMlpBcConfig(input: unknown): MlpBcConfig {
-  const r = MlpBcConfig.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`mlp_bc config: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
-  return r.data;
+  return parseConfig(MlpBcConfig, input, 'mlp_bc config');
 }
 
 /** IBC's ResNetPreActivationLayer plus MLPMSE's action head: [B, in] → [B, out]. */

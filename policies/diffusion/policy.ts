@@ -12,6 +12,7 @@
  * tokens for cross-attention). Noise is injectable: every batch row samples from its own seed, so a
  * rollout's actions do not depend on how envs are batched.
  */
+import { parseConfig } from '../core/config.ts';
 import { z } from 'zod';
 import * as tf from '../nn/tf.ts';
 import { makeInit, Rng } from '../nn/init.ts';
@@ -80,12 +81,7 @@ export interface DiffusionPolicyJSON {
 }
 
 export function parseDiffusionConfig(input: unknown): DiffusionPolicyConfig {
-  const r = DiffusionPolicyConfig.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`diffusion policy config: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
-  return r.data;
+  return parseConfig(DiffusionPolicyConfig, input, 'diffusion policy config');
 }
 
 export class DiffusionPolicy implements TrainablePolicy {

@@ -11,6 +11,7 @@ import * as tf from '../../policies/nn/tf.ts';
 import { LinearNormalizer } from '../../policies/core/normalizer.ts';
 import { DiffusionPolicy, type DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
 import { AdamW } from '../train/adamw.ts';
+import { batchGradients } from '../train/grads.ts';
 import { ROOT } from '../util/env-info.ts';
 import type { Measurement } from './perf.ts';
 
@@ -24,6 +25,8 @@ interface Case {
   /** Figure the issue quotes for the anchor, for when torch is not installed. */
   quotedMs: { train: number; denoise?: number };
   repeats: number;
+  /** Micro-batch for the forward/backward (0: whole batch); the wasm32 heap is 4 GB. */
+  micro?: number;
 }
 
 interface AnchorLine {
@@ -40,8 +43,9 @@ const paper = { diffusionStepEmbedDim: 256, downDims: [256, 512, 1024] };
 const CASES: Case[] = [
   { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5 },
   { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3 },
-  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3 },
-  { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3 },
+  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 16 },
+  { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: (a) => a.model !== undefined && a.batch === 64, quotedMs: { train: 1493, denoise: 55 }, repeats: 3 },
+  { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3, micro: 64 },
 ];
 
 export function torchAvailable(): boolean {
@@ -68,27 +72,60 @@ export function runTorchAnchors(install: boolean): AnchorLine[] | null {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-export async function diffusionBenchmarks(anchors: AnchorLine[] | null): Promise<Array<{ name: string; measurement: Measurement }>> {
+/**
+ * Each case runs in its own process: a fresh wasm heap (the 65M-parameter U-Net with AdamW needs ~1.5 GB
+ * of the 4 GB wasm32 heap, and the heap never shrinks after the cases before it).
+ */
+export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend: string): Promise<Array<{ name: string; measurement: Measurement }>> {
   const out: Array<{ name: string; measurement: Measurement }> = [];
   for (const c of CASES) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'bench', 'perf-dp-case.ts'), c.name, backend], { encoding: 'utf8', maxBuffer: 1 << 24, cwd: ROOT });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+    if (r.status !== 0 || !line) {
+      console.log(`${c.name}: failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter((l) => /Error|Abort/.test(l)).slice(0, 2).join(' ').slice(0, 300)}`);
+      continue;
+    }
+    const { train, den, params } = JSON.parse(line) as { train: number; den: number; params: number };
+    const a = anchors?.find(c.anchor);
+    const torchTrain = a?.train_step_ms ?? null;
+    const torchDen = a?.denoise_call_b1_ms ?? null;
+    const m: Measurement = {
+      value: Math.round(train),
+      unit: 'ms per train step',
+      repeats: c.repeats,
+      target: { max: torchTrain ?? c.quotedMs.train },
+      meetsTarget: train <= (torchTrain ?? c.quotedMs.train),
+      note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch}${c.micro ? ` (micro-batches of ${c.micro})` : ''}, obs ${c.obsDim} x To 2, horizon 16; ${params.toLocaleString('en-US')} parameters`,
+      denoiseCallB1Ms: Math.round(den * 10) / 10,
+      torch: a ? { trainStepMs: torchTrain, denoiseCallB1Ms: torchDen, params: a.params, measuredSideBySide: true } : { trainStepMs: c.quotedMs.train, denoiseCallB1Ms: c.quotedMs.denoise ?? null, measuredSideBySide: false, note: 'python3-torch not installed: the issue-quoted figures from a machine of this kind (run `npm run perf -- --torch`)' },
+      ratioTrain: Math.round((train / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
+      ratioDenoise: Math.round((den / (torchDen ?? c.quotedMs.denoise ?? NaN)) * 100) / 100,
+      parameters: params,
+    };
+    console.log(`${c.name}: train step ${m.value} ms (torch ${torchTrain ?? `${c.quotedMs.train} quoted`} → ratio ${m.ratioTrain}); denoiser b1 ${m.denoiseCallB1Ms} ms (torch ${torchDen ?? `${c.quotedMs.denoise} quoted`} → ratio ${m.ratioDenoise})`);
+    out.push({ name: c.name, measurement: m });
+  }
+  return out;
+}
+
+/** Times one case in this process: median train step and denoiser call at batch 1. */
+export async function timeCase(name: string): Promise<{ train: number; den: number; params: number }> {
+  const c = CASES.find((x) => x.name === name);
+  if (!c) throw new Error(`perf: unknown case ${name}; known: ${CASES.map((x) => x.name).join(', ')}`);
+  {
     const Tp = 16;
     const Da = 2;
     const To = 2;
     const norm = (d: number) => LinearNormalizer.fromLimits(new Array(d).fill(0), new Array(d).fill(512));
     const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da }, { obs: norm(c.obsDim), action: norm(Da) });
     const vars = policy.namedVariables();
-    const dotted = new Map([...vars].map(([n, v]) => [v.name, n]));
     const opt = new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 });
     const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512) };
     policy.setTraining(true);
     const trainStep = (seed: number) => {
       const t0 = performance.now();
-      const { value, grads } = tf.variableGrads(() => policy.loss(batch, seed), [...vars.values()]);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [k, g] of Object.entries(grads)) named[dotted.get(k)!] = g;
-      opt.step(named, 1e-4);
-      value.dataSync();
-      value.dispose();
+      const { grads } = batchGradients(policy, batch, seed, c.micro ?? 0);
+      opt.step(grads, 1e-4);
       for (const g of Object.values(grads)) g.dispose();
       return performance.now() - t0;
     };
@@ -107,26 +144,9 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null): Promise
       });
     for (let i = 0; i < 3; i++) denoise();
     const den = median(Array.from({ length: 15 }, denoise));
-    const a = anchors?.find(c.anchor);
-    const torchTrain = a?.train_step_ms ?? null;
-    const torchDen = a?.denoise_call_b1_ms ?? null;
-    const m: Measurement = {
-      value: Math.round(train),
-      unit: 'ms per train step',
-      repeats: c.repeats,
-      target: { max: torchTrain ?? c.quotedMs.train },
-      meetsTarget: train <= (torchTrain ?? c.quotedMs.train),
-      note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch}, obs ${c.obsDim} x To ${To}, horizon ${Tp}; ${policy.parameterCount().toLocaleString('en-US')} parameters`,
-      denoiseCallB1Ms: Math.round(den * 10) / 10,
-      torch: a ? { trainStepMs: torchTrain, denoiseCallB1Ms: torchDen, params: a.params, measuredSideBySide: true } : { trainStepMs: c.quotedMs.train, denoiseCallB1Ms: c.quotedMs.denoise ?? null, measuredSideBySide: false, note: 'python3-torch not installed: the issue-quoted figures from a machine of this kind (run `npm run perf -- --torch`)' },
-      ratioTrain: Math.round((train / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
-      ratioDenoise: Math.round((den / (torchDen ?? c.quotedMs.denoise ?? NaN)) * 100) / 100,
-      parameters: policy.parameterCount(),
-    };
-    console.log(`${c.name}: train step ${m.value} ms (torch ${torchTrain ?? `${c.quotedMs.train} quoted`} → ratio ${m.ratioTrain}); denoiser b1 ${m.denoiseCallB1Ms} ms (torch ${torchDen ?? `${c.quotedMs.denoise} quoted`} → ratio ${m.ratioDenoise})`);
-    out.push({ name: c.name, measurement: m });
+    const params = policy.parameterCount();
     opt.dispose();
     policy.dispose();
+    return { train, den, params };
   }
-  return out;
 }

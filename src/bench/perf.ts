@@ -108,7 +108,7 @@ let backend: BackendInfo | null = null;
 if (only === null || only === 'dp') {
   backend = await initBackend(backendArg);
   const torch = args.includes('--torch') || torchAvailable() ? runTorchAnchors(args.includes('--torch')) : null;
-  for (const m of await diffusionBenchmarks(torch)) benchmarks[m.name] = { ...m.measurement, backend: backend.name, measured: stamp };
+  for (const m of await diffusionBenchmarks(torch, backend.name)) benchmarks[m.name] = { ...m.measurement, backend: backend.name, measured: stamp };
 }
 
 writeJsonAtomic(out, { generated: stamp, env_info: envInfo({ backend: backend ?? undefined }), benchmarks });

@@ -3,6 +3,7 @@
  * split, normalizers, the policy, and the trainer — in results/runs/<env>__<policy>__s<seed>__<cfgHash>/
  * with config.json, env_info.json (backend included), train_log.jsonl and checkpoints/.
  */
+import { parseConfig } from '../../policies/core/config.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -37,13 +38,24 @@ export const RunConfig = z
   .strict();
 export type RunConfig = z.output<typeof RunConfig>;
 
+/**
+ * The original's per-variant recipe where the config leaves it open (facts §3.3, §3.8): the U-Net trains
+ * with AdamW betas (0.95, 0.999), weight decay 1e-6 on every parameter and 500 warm-up steps; the
+ * transformer with betas (0.9, 0.95), weight decay 0.1 on Linear/attention weights (Push-T) and 1000.
+ */
+function withVariantDefaults(input: unknown): unknown {
+  if (input === null || typeof input !== 'object') return input;
+  const raw = input as { policy?: { id?: string; weightDecay?: number }; train?: { betas?: unknown; warmupSteps?: number } };
+  const transformer = raw.policy?.id === 'diffusion_transformer';
+  return {
+    ...raw,
+    policy: raw.policy && { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6) },
+    train: raw.train && { ...raw.train, betas: raw.train.betas ?? (transformer ? [0.9, 0.95] : [0.95, 0.999]), warmupSteps: raw.train.warmupSteps ?? (transformer ? 1000 : 500) },
+  };
+}
+
 export function parseRunConfig(input: unknown): RunConfig {
-  const r = RunConfig.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`run config: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
-  return r.data;
+  return parseConfig(RunConfig, withVariantDefaults(input), 'run config');
 }
 
 export function runDirOf(resultsDir: string, cfg: RunConfig): string {

@@ -17,6 +17,7 @@ import { AdamW } from './adamw.ts';
 import { WindowBatches } from './batches.ts';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { cosineWithWarmup } from './lr-schedule.ts';
+import { batchGradients } from './grads.ts';
 import type { NamedArrays } from './safetensors.ts';
 
 export const TrainConfig = z
@@ -25,6 +26,11 @@ export const TrainConfig = z
     steps: z.number().int().positive(),
     /** Windows per batch (the paper: 256 for state policies, 64 for image policies). */
     batchSize: z.number().int().positive().default(256),
+    /**
+     * Split each batch into micro-batches of this size for the forward/backward pass and average their
+     * gradients (0: whole batches). Bounds memory; the step is the same up to float summation order.
+     */
+    microBatch: z.number().int().nonnegative().default(0),
     /** Peak learning rate (the paper: 1e-4). */
     lr: z.number().positive().default(1e-4),
     /** Linear warm-up steps (the paper: 500 for the CNN, 1000 for the transformer). */
@@ -123,8 +129,6 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     }
 
     const end = Math.min(cfg.steps, a.stopAt ?? cfg.steps);
-    const varList = [...vars.values()];
-    const dotted = new Map([...vars].map(([n, v]) => [v.name, n]));
     let lossSum = 0;
     let lossCount = 0;
     let lastLoss = NaN;
@@ -134,13 +138,8 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     for (let step = start; step < end; step++) {
       const batch = a.train.batch(step, cfg.batchSize, cfg.seed);
       const lr = cosineWithWarmup(step, cfg.lr, cfg.warmupSteps, cfg.steps);
-      const { value, grads } = tf.variableGrads(() => policy.loss(batch, mixSeed(cfg.seed, step)), varList);
-      // tfjs keys gradients by its own variable names; the optimizer by the policy's parameter names.
-      const named: Record<string, tf.Tensor> = {};
-      for (const [tfName, g] of Object.entries(grads)) named[dotted.get(tfName)!] = g;
-      optimizer.step(named, lr);
-      const loss = value.dataSync()[0];
-      value.dispose();
+      const { loss, grads } = batchGradients(policy, batch, mixSeed(cfg.seed, step), cfg.microBatch);
+      optimizer.step(grads, lr);
       for (const g of Object.values(grads)) g.dispose();
       ema.update();
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step}: loss ${loss}`);

@@ -115,3 +115,24 @@ describe('bad input', () => {
     await expect(trainRun(config('diffusion_unet', { steps: 2, checkpointEvery: 2 }), { resultsDir: dir, resume: false })).rejects.toThrow(/already has checkpoints; pass --resume/);
   });
 });
+
+describe('variant recipes and checkpoint compatibility', () => {
+  it('takes the original optimizer recipe per variant unless the config sets it', () => {
+    const t = parseRunConfig({ policy: { id: 'diffusion_transformer' }, train: { steps: 1 } });
+    expect([t.train.betas, t.train.warmupSteps, t.policy.weightDecay]).toEqual([[0.9, 0.95], 1000, 0.1]);
+    const u = parseRunConfig({ policy: { id: 'diffusion_unet' }, train: { steps: 1 } });
+    expect([u.train.betas, u.train.warmupSteps, u.policy.weightDecay]).toEqual([[0.95, 0.999], 500, 1e-6]);
+    expect(parseRunConfig({ policy: { id: 'diffusion_unet', weightDecay: 0 }, train: { steps: 1, warmupSteps: 3 } }).train.warmupSteps).toBe(3);
+  });
+
+  it('refuses to load a checkpoint into a policy of another shape', async () => {
+    const small = await trainRun(config('diffusion_unet', { steps: 2, checkpointEvery: 2 }), { resultsDir: path.join(tmp, 'shape'), resume: false });
+    small.prepared.policy.dispose();
+    const other = config('diffusion_unet');
+    other.policy.unet.downDims = [16, 48];
+    const prepared = await prepareRun(other, path.join(tmp, 'shape'));
+    const { loadWeights } = await import('../../src/train/trainer.ts');
+    expect(() => loadWeights(prepared.policy, resolveCheckpoint(small.runDir))).toThrow(/has shape \[\d+(,\d+)*\] in the checkpoint, \[\d+(,\d+)*\] in the model/);
+    prepared.policy.dispose();
+  });
+});
