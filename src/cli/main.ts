@@ -54,10 +54,11 @@ program
   .option('--episodes <n>', 'test episodes per row', positiveInt('--episodes'), 50)
   .option('--seed-start <n>', 'first test seed', nonNegativeInt('--seed-start'), 100000)
   .option('--n-envs <n>', 'envs stepped in lockstep', positiveInt('--n-envs'), 10)
+  .option('--demos <n>', 'expert demonstrations whose mode histogram the rows are compared with', positiveInt('--demos'), 200)
   .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
   .option('--no-readme', 'do not rewrite the README leaderboard table')
-  .action(async (o: { episodes: number; seedStart: number; nEnvs: number; results: string; readme: boolean }) => {
-    const rows = await runBench({ episodes: o.episodes, seedStart: o.seedStart, nEnvs: o.nEnvs, resultsDir: path.resolve(o.results), updateReadme: o.readme });
+  .action(async (o: { episodes: number; seedStart: number; nEnvs: number; demos: number; results: string; readme: boolean }) => {
+    const rows = await runBench({ episodes: o.episodes, seedStart: o.seedStart, nEnvs: o.nEnvs, demoEpisodes: o.demos, resultsDir: path.resolve(o.results), updateReadme: o.readme });
     console.log(leaderboardMarkdown({ generated: '', protocol: `${rows[0].episodes} test episodes from seed ${o.seedStart}`, rows }));
     console.log(`wrote ${path.join(o.results, 'leaderboard.json')} and leaderboard.md`);
   });

@@ -3,7 +3,7 @@
  * a given env (reading `getState()`, never changing the env except by stepping it) and reports the mode
  * it chose.
  */
-import { PushTExpert } from '../../envs/push-t/expert.ts';
+import { PushTExpert, PUSHT_MODES } from '../../envs/push-t/expert.ts';
 import { labelMode } from '../../envs/push-t/modes.ts';
 import { tVerticesWorld } from '../../envs/push-t/geometry.ts';
 
@@ -18,6 +18,10 @@ export interface ExpertSpec {
   record: (state: readonly number[], out: Record<string, Float32Array>, t: number) => void;
   /** The mode label of a recorded episode, from its observations alone. */
   label: (episode: Record<string, Float32Array>) => string;
+  /** The behaviour modes (labels other than `none`, which means no mode was expressed). */
+  modes: readonly string[];
+  /** The same rule on a rollout's observations (T × obsDim, in the env's observation layout). */
+  labelObservations: (observations: Float32Array, obsDim: number) => string;
 }
 
 const corners = new Float64Array(16);
@@ -35,6 +39,8 @@ export const EXPERTS: Record<string, ExpertSpec> = {
       out.keypoint.set(tVerticesWorld(s[2], s[3], s[4], corners), t * 16);
     },
     label: (ep) => labelMode(ep.state, 5, 'state'),
+    modes: PUSHT_MODES,
+    labelObservations: (obs, obsDim) => labelMode(obs, obsDim, obsDim === 5 ? 'state' : 'keypoints'),
   },
 };
 

@@ -25,6 +25,22 @@ export interface EpisodeRecord {
   length: number;
   terminated: boolean;
   truncated: boolean;
+  /** Behaviour mode of the episode, from its observations (the env's labeler), when one is given. */
+  mode?: string;
+}
+
+/**
+ * A policy that acts from the env's full state, one action per step (the scripted expert: the ceiling
+ * row of every table). It gets each episode's seed and start state, as the expert does when it collects.
+ */
+export interface StatePolicy extends Policy {
+  readonly usesState: true;
+  startEpisode(slot: number, seed: number, state: readonly number[]): void;
+  actFromState(slot: number, state: readonly number[]): ArrayLike<number>;
+}
+
+export function isStatePolicy(p: Policy): p is StatePolicy {
+  return (p as Partial<StatePolicy>).usesState === true;
 }
 
 export interface RolloutOptions {
@@ -38,6 +54,8 @@ export interface RolloutOptions {
   /** Base of the per-episode noise seeds: episode with env seed s samples with noise seed base + s. */
   noiseSeedBase?: number;
   onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
+  /** Labels an episode's mode from its observations (T × obsDim, first observation included). */
+  labeler?: (observations: Float32Array, obsDim: number) => string;
 }
 
 interface Slot {
@@ -47,6 +65,8 @@ interface Slot {
   history: Float32Array; // To × Do
   rec: EpisodeRecord;
   done: boolean;
+  /** Every observation of the episode, for the mode labeler. */
+  trace: number[];
 }
 
 export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
@@ -71,11 +91,42 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         for (let t = 0; t < To; t++) history.set(o, t * Do);
         const cov = info.coverage as number;
         const noiseSeed = ((opts.noiseSeedBase ?? 0) + seed) >>> 0;
+        if (isStatePolicy(policy)) policy.startEpisode(i, seed, env.getState());
         return {
-          env, seed, noiseSeed, history, done: false,
+          env, seed, noiseSeed, history, done: false, trace: opts.labeler ? Array.from(o) : [],
           rec: { seed, noiseSeed, maxReward: 0, success: info.isSuccess, maxCoverage: cov, finalCoverage: cov, length: 0, terminated: false, truncated: false },
         };
       });
+      const record = (s: Slot, r: ReturnType<TimeLimit['step']>) => {
+        const o = lowDim(r.obs, Do, opts.envId, policy.config.id);
+        s.history.copyWithin(0, Do);
+        s.history.set(o, (To - 1) * Do);
+        if (opts.labeler) for (let d = 0; d < Do; d++) s.trace.push(o[d]);
+        const cov = r.info.coverage as number;
+        const rec = s.rec;
+        rec.length++;
+        rec.maxReward = Math.max(rec.maxReward, r.reward);
+        rec.success ||= r.info.isSuccess;
+        rec.maxCoverage = Math.max(rec.maxCoverage, cov);
+        rec.finalCoverage = cov;
+        if (r.terminated || r.truncated) {
+          rec.terminated = r.terminated;
+          rec.truncated = r.truncated;
+          if (opts.labeler) rec.mode = opts.labeler(Float32Array.from(s.trace), Do);
+          s.done = true;
+          out.push(rec);
+          opts.onEpisode?.(rec, out.length, seeds.length);
+        }
+      };
+      if (isStatePolicy(policy)) {
+        // Closed loop at the control rate: one action per env per step, from the full state.
+        while (slots.some((s) => !s.done)) {
+          slots.forEach((s, i) => {
+            if (!s.done) record(s, s.env.step(policy.actFromState(i, s.env.getState())));
+          });
+        }
+        continue;
+      }
       for (let chunkIndex = 0; slots.some((s) => !s.done); chunkIndex++) {
         const active = slots.filter((s) => !s.done);
         const data = new Float32Array(active.length * To * Do);
@@ -86,25 +137,7 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         );
         for (let t = 0; t < Ta; t++) {
           active.forEach((s, b) => {
-            if (s.done) return;
-            const r = s.env.step(chunks[b].subarray(t * Da, (t + 1) * Da));
-            const o = lowDim(r.obs, Do, opts.envId, policy.config.id);
-            s.history.copyWithin(0, Do);
-            s.history.set(o, (To - 1) * Do);
-            const cov = r.info.coverage as number;
-            const rec = s.rec;
-            rec.length++;
-            rec.maxReward = Math.max(rec.maxReward, r.reward);
-            rec.success ||= r.info.isSuccess;
-            rec.maxCoverage = Math.max(rec.maxCoverage, cov);
-            rec.finalCoverage = cov;
-            if (r.terminated || r.truncated) {
-              rec.terminated = r.terminated;
-              rec.truncated = r.truncated;
-              s.done = true;
-              out.push(rec);
-              opts.onEpisode?.(rec, out.length, seeds.length);
-            }
+            if (!s.done) record(s, s.env.step(chunks[b].subarray(t * Da, (t + 1) * Da)));
           });
         }
       }

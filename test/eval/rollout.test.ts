@@ -49,3 +49,31 @@ describe('rollout', () => {
     );
   });
 });
+
+describe('rollout with the scripted expert (a state policy) and mode labels', () => {
+  it('runs the expert closed loop exactly as a hand-written episode, and labels each episode from its observations', async () => {
+    const { ExpertPolicy } = await import('../../src/eval/expert-policy.ts');
+    const { PushTExpert } = await import('../../envs/push-t/expert.ts');
+    const { labelMode } = await import('../../envs/push-t/modes.ts');
+    const seeds = [10, 11, 12];
+    const eps = await rollout({ envId: 'PushT-v0', policy: new ExpertPolicy('PushT-v0', 5, 2), seeds, nEnvs: 2, labeler: (o, d) => labelMode(o, d, 'state') });
+    for (const [i, seed] of seeds.entries()) {
+      // The same episode by hand: env + expert, every observation kept.
+      const env = makeEnv('PushT-v0');
+      const trace: number[] = [...(env.reset({ seed }).obs as Float32Array)];
+      const expert = new PushTExpert(seed);
+      expert.reset(env.getState());
+      let length = 0;
+      for (;;) {
+        const r = env.step(expert.act(env.getState()).action);
+        trace.push(...(r.obs as Float32Array));
+        length++;
+        if (r.terminated || r.truncated) break;
+      }
+      env.close();
+      expect(eps[i].length).toBe(length);
+      expect(eps[i].mode).toBe(labelMode(trace, 5, 'state'));
+      expect(eps[i].success).toBe(true);
+    }
+  });
+});
