@@ -7,6 +7,8 @@
  *                                     scripted-expert demonstrations → results/datasets/<env>-<hash>/
  *   dpbench train --policy diffusion_unet [--config run.json] [--steps N] [--resume] [--backend auto]
  *                                     train a policy → results/runs/<env>__<policy>__s<seed>__<hash>/
+ *   dpbench eval --run <run or checkpoint folder> [--episodes 50] [--ddim 16]
+ *                                     roll a checkpoint out on the test seeds → <run>/eval/<ckpt>/eval_info.json
  */
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import { collect, collectConfig } from '../collect/collect.ts';
 import { progress } from '../util/progress.ts';
 import { BACKENDS, initBackend, type BackendChoice } from '../backend.ts';
 import { parseRunConfig, trainRun } from '../train/run.ts';
+import { evalRun } from '../eval/eval-run.ts';
 import { leaderboardMarkdown } from '../report/leaderboard.ts';
 import { ROOT } from '../util/env-info.ts';
 
@@ -143,6 +146,42 @@ program
     console.log(`${result.resumedFrom !== null ? `resumed at step ${result.resumedFrom}; ` : ''}trained ${prepared.policy.parameterCount().toLocaleString('en-US')} parameters to step ${result.step}, loss ${result.finalLoss.toFixed(4)}`);
     console.log(`run: ${runDir}\ncheckpoint: ${result.checkpoint}`);
     prepared.policy.dispose();
+  });
+
+program
+  .command('eval')
+  .description('evaluate a trained checkpoint on the protocol test seeds (writes <run>/eval/<checkpoint>/eval_info.json)')
+  .requiredOption('--run <dir>', 'a run folder (its checkpoints/last), or a checkpoint folder')
+  .option('--episodes <n>', 'test episodes', positiveInt('--episodes'), 50)
+  .option('--seed-start <n>', 'first test seed', nonNegativeInt('--seed-start'), 100000)
+  .option('--n-envs <n>', 'envs stepped in lockstep (one batched policy call per decision)', positiveInt('--n-envs'), 10)
+  .option('--ddim <k>', 'sample with DDIM in k steps instead of the run\'s sampler', positiveInt('--ddim'))
+  .option('--no-ema', 'evaluate the raw weights instead of the EMA ones')
+  .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+  .action(async (o: { run: string; episodes: number; seedStart: number; nEnvs: number; ddim?: number; ema: boolean; backend: string }) => {
+    await initBackend(o.backend as BackendChoice);
+    let successes = 0;
+    let scoreSum = 0;
+    const bar = progress('eval', o.episodes);
+    const { info, modes, outDir } = await evalRun({
+      target: path.resolve(o.run),
+      episodes: o.episodes,
+      seedStart: o.seedStart,
+      nEnvs: o.nEnvs,
+      ema: o.ema,
+      ddimSteps: o.ddim ?? 0,
+      onEpisode: (ep, done) => {
+        successes += ep.success ? 1 : 0;
+        scoreSum += ep.maxReward;
+        bar.update(done, { 'mean max score': scoreSum / done, success: `${successes}/${done}` });
+      },
+    });
+    bar.stop();
+    const a = info.aggregated;
+    const iv = (x: { value: number; low: number; high: number }) => `${x.value.toFixed(3)} [${x.low.toFixed(2)}, ${x.high.toFixed(2)}]`;
+    console.log(`mean max score ${iv(a.avg_max_reward)}; success ${iv(a.success_rate)}; final coverage ${iv(a.avg_final_coverage)}; ${a.eval_ep_s.toFixed(1)} s/episode`);
+    console.log(`modes ${JSON.stringify(modes.rolloutHistogram)} (none ${modes.neutral.rollout}) vs demos ${JSON.stringify(modes.demoHistogram)}; JS ${Number.isFinite(modes.jsToDemos) ? modes.jsToDemos.toFixed(3) : 'n/a'}`);
+    console.log(`wrote ${path.join(outDir, 'eval_info.json')}`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
