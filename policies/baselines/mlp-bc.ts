@@ -21,7 +21,7 @@ import { z } from 'zod';
 import * as tf from '../nn/tf.ts';
 import { ModuleList } from '../nn/module.ts';
 import { Dropout, Linear, makeInit, mish, Module, Rng, type Init } from '../nn/index.ts';
-import { LinearNormalizer, type LinearNormalizerJSON } from '../core/normalizer.ts';
+import { checkNormalizers, normalizersFromJSON, normalizersToJSON, type PolicyNormalizers, type PolicyNormalizersJSON } from '../core/normalizer.ts';
 import { checkHorizons, type ObsBatch, type PolicyConfig, type PredictOptions } from '../core/policy.ts';
 import type { TrainablePolicy, TrainBatch } from '../core/trainable.ts';
 
@@ -59,7 +59,7 @@ export type MlpBcConfig = z.output<typeof MlpBcConfig>;
 
 export interface MlpBcPolicyJSON {
   config: MlpBcConfig;
-  normalizers: { obs: LinearNormalizerJSON; action: LinearNormalizerJSON };
+  normalizers: PolicyNormalizersJSON;
 }
 
 export function parseMlpBcConfig(input: unknown): MlpBcConfig {
@@ -113,25 +113,24 @@ export class MlpBcPolicy implements TrainablePolicy {
 
   constructor(
     config: z.input<typeof MlpBcConfig>,
-    readonly normalizers: { obs: LinearNormalizer; action: LinearNormalizer },
+    readonly normalizers: PolicyNormalizers,
   ) {
     const cfg = parseMlpBcConfig(config);
     this.cfg = cfg;
     this.config = { id: cfg.id, obsHorizon: cfg.obsHorizon, predictionHorizon: cfg.predictionHorizon, actionHorizon: cfg.actionHorizon, obsDim: cfg.obsDim, actionDim: cfg.actionDim };
     checkHorizons(this.config);
-    if (normalizers.obs.dim !== cfg.obsDim) throw new Error(`mlp_bc: the observation normalizer has ${normalizers.obs.dim} dims, the policy ${cfg.obsDim}`);
-    if (normalizers.action.dim !== cfg.actionDim) throw new Error(`mlp_bc: the action normalizer has ${normalizers.action.dim} dims, the policy ${cfg.actionDim}`);
+    checkNormalizers(cfg.id, normalizers, cfg.obsDim, cfg.actionDim);
     this.net = new ResNetPreActivationMlp(cfg.obsHorizon * cfg.obsDim, cfg.predictionHorizon * cfg.actionDim, cfg, makeInit(cfg.initSeed));
     // obs scale, obs offset, action scale, action offset.
     this.norm = [normalizers.obs.scale, normalizers.obs.offset, normalizers.action.scale, normalizers.action.offset].map((a) => tf.tensor1d(a));
   }
 
   static fromJSON(json: MlpBcPolicyJSON): MlpBcPolicy {
-    return new MlpBcPolicy(json.config, { obs: LinearNormalizer.fromJSON(json.normalizers.obs), action: LinearNormalizer.fromJSON(json.normalizers.action) });
+    return new MlpBcPolicy(json.config, normalizersFromJSON(json.normalizers));
   }
 
   toJSON(): MlpBcPolicyJSON {
-    return { config: this.cfg, normalizers: { obs: this.normalizers.obs.toJSON(), action: this.normalizers.action.toJSON() } };
+    return { config: this.cfg, normalizers: normalizersToJSON(this.normalizers) };
   }
 
   namedVariables(): Map<string, tf.Variable> {

@@ -183,3 +183,29 @@ export class LinearNormalizer {
     }
   }
 }
+
+/** The observation and action normalizers every learned policy carries (fit on its demonstrations). */
+export interface PolicyNormalizers {
+  obs: LinearNormalizer;
+  action: LinearNormalizer;
+}
+
+export interface PolicyNormalizersJSON {
+  obs: LinearNormalizerJSON;
+  action: LinearNormalizerJSON;
+}
+
+/** Checks a policy's normalizers against its dimensions; the errors name the policy. */
+export function checkNormalizers(id: string, n: PolicyNormalizers, obsDim: number, actionDim: number): PolicyNormalizers {
+  if (n.obs.dim !== obsDim) throw new Error(`${id}: the observation normalizer has ${n.obs.dim} dims, the policy ${obsDim}`);
+  if (n.action.dim !== actionDim) throw new Error(`${id}: the action normalizer has ${n.action.dim} dims, the policy ${actionDim}`);
+  return n;
+}
+
+export function normalizersToJSON(n: PolicyNormalizers): PolicyNormalizersJSON {
+  return { obs: n.obs.toJSON(), action: n.action.toJSON() };
+}
+
+export function normalizersFromJSON(j: PolicyNormalizersJSON): PolicyNormalizers {
+  return { obs: LinearNormalizer.fromJSON(j.obs), action: LinearNormalizer.fromJSON(j.action) };
+}

@@ -16,7 +16,7 @@ import { parseConfig } from '../core/config.ts';
 import { z } from 'zod';
 import * as tf from '../nn/tf.ts';
 import { makeInit, Rng } from '../nn/init.ts';
-import { LinearNormalizer, type LinearNormalizerJSON } from '../core/normalizer.ts';
+import { checkNormalizers, normalizersFromJSON, normalizersToJSON, type PolicyNormalizers, type PolicyNormalizersJSON } from '../core/normalizer.ts';
 import { checkHorizons, type ObsBatch, type PolicyConfig, type PredictOptions } from '../core/policy.ts';
 import type { TrainablePolicy, TrainBatch } from '../core/trainable.ts';
 import { DDIMScheduler, DDPMScheduler } from './schedulers.ts';
@@ -77,7 +77,7 @@ export type DiffusionPolicyConfig = z.output<typeof DiffusionPolicyConfig>;
 
 export interface DiffusionPolicyJSON {
   config: DiffusionPolicyConfig;
-  normalizers: { obs: LinearNormalizerJSON; action: LinearNormalizerJSON };
+  normalizers: PolicyNormalizersJSON;
 }
 
 export function parseDiffusionConfig(input: unknown): DiffusionPolicyConfig {
@@ -98,14 +98,13 @@ export class DiffusionPolicy implements TrainablePolicy {
 
   constructor(
     config: z.input<typeof DiffusionPolicyConfig>,
-    readonly normalizers: { obs: LinearNormalizer; action: LinearNormalizer },
+    readonly normalizers: PolicyNormalizers,
   ) {
     const cfg = parseDiffusionConfig(config);
     this.cfg = cfg;
     this.config = { id: cfg.id, obsHorizon: cfg.obsHorizon, predictionHorizon: cfg.predictionHorizon, actionHorizon: cfg.actionHorizon, obsDim: cfg.obsDim, actionDim: cfg.actionDim };
     checkHorizons(this.config);
-    if (normalizers.obs.dim !== cfg.obsDim) throw new Error(`${cfg.id}: the observation normalizer has ${normalizers.obs.dim} dims, the policy ${cfg.obsDim}`);
-    if (normalizers.action.dim !== cfg.actionDim) throw new Error(`${cfg.id}: the action normalizer has ${normalizers.action.dim} dims, the policy ${cfg.actionDim}`);
+    checkNormalizers(cfg.id, normalizers, cfg.obsDim, cfg.actionDim);
     const init = makeInit(cfg.initSeed);
     if (cfg.id === 'diffusion_unet') {
       this.unet = new ConditionalUnet1D({ inputDim: cfg.actionDim, globalCondDim: cfg.obsDim * cfg.obsHorizon, ...cfg.unet }, init);
@@ -128,11 +127,11 @@ export class DiffusionPolicy implements TrainablePolicy {
   }
 
   static fromJSON(json: DiffusionPolicyJSON): DiffusionPolicy {
-    return new DiffusionPolicy(json.config, { obs: LinearNormalizer.fromJSON(json.normalizers.obs), action: LinearNormalizer.fromJSON(json.normalizers.action) });
+    return new DiffusionPolicy(json.config, normalizersFromJSON(json.normalizers));
   }
 
   toJSON(): DiffusionPolicyJSON {
-    return { config: this.cfg, normalizers: { obs: this.normalizers.obs.toJSON(), action: this.normalizers.action.toJSON() } };
+    return { config: this.cfg, normalizers: normalizersToJSON(this.normalizers) };
   }
 
   private get net(): ConditionalUnet1D | TransformerForDiffusion {

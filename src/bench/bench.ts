@@ -18,7 +18,7 @@ import { writeLeaderboard, type LeaderboardRow } from '../report/leaderboard.ts'
 import { envInfo, ROOT } from '../util/env-info.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { cfgHash } from '../util/hash.ts';
-import { progress } from '../util/progress.ts';
+import { evalProgress, progress } from '../util/progress.ts';
 
 export interface BenchOptions {
   episodes: number;
@@ -57,9 +57,7 @@ export async function runBench(o: BenchOptions): Promise<LeaderboardRow[]> {
     const runDir = path.join(o.resultsDir, 'runs', runName);
     writeJsonAtomic(path.join(runDir, 'config.json'), config);
     writeJsonAtomic(path.join(runDir, 'env_info.json'), envInfo());
-    let successes = 0;
-    let scoreSum = 0;
-    const bar = progress(`eval ${envId} ${policy.config.id}`, seeds.length);
+    const bar = evalProgress(`eval ${envId} ${policy.config.id}`, seeds.length);
     const info = await evaluate({
       envId,
       envOptions: { obsType },
@@ -68,11 +66,7 @@ export async function runBench(o: BenchOptions): Promise<LeaderboardRow[]> {
       nEnvs: o.nEnvs,
       labeler: spec.labelObservations,
       outDir: path.join(runDir, 'eval', 'final'),
-      onEpisode: (ep, done) => {
-        successes += ep.success ? 1 : 0;
-        scoreSum += ep.maxReward;
-        bar.update(done, { 'mean max score': scoreSum / done, success: `${successes}/${done}` });
-      },
+      onEpisode: bar.onEpisode,
     });
     bar.stop();
     const a = info.aggregated;

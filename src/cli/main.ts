@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { envIds, envRegistration } from '../../envs/index.ts';
 import { runBench } from '../bench/bench.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
-import { progress } from '../util/progress.ts';
+import { evalProgress, progress } from '../util/progress.ts';
 import { BACKENDS, initBackend, type BackendChoice } from '../backend.ts';
 import { parseRunConfig, trainRun } from '../train/run.ts';
 import { evalRun } from '../eval/eval-run.ts';
@@ -160,9 +160,7 @@ program
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
   .action(async (o: { run: string; episodes: number; seedStart: number; nEnvs: number; ddim?: number; ema: boolean; backend: string }) => {
     await initBackend(o.backend as BackendChoice);
-    let successes = 0;
-    let scoreSum = 0;
-    const bar = progress('eval', o.episodes);
+    const bar = evalProgress('eval', o.episodes);
     const { info, modes, outDir } = await evalRun({
       target: path.resolve(o.run),
       episodes: o.episodes,
@@ -170,11 +168,7 @@ program
       nEnvs: o.nEnvs,
       ema: o.ema,
       ddimSteps: o.ddim ?? 0,
-      onEpisode: (ep, done) => {
-        successes += ep.success ? 1 : 0;
-        scoreSum += ep.maxReward;
-        bar.update(done, { 'mean max score': scoreSum / done, success: `${successes}/${done}` });
-      },
+      onEpisode: bar.onEpisode,
     });
     bar.stop();
     const a = info.aggregated;

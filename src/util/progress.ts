@@ -44,3 +44,18 @@ function formatFields(fields?: Record<string, string | number>): string {
     .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(3)) : v}`)
     .join(', ');
 }
+
+/** Progress of an evaluation: episodes done, running mean max score and successes. */
+export function evalProgress(label: string, total: number): { onEpisode: (ep: { success: boolean; maxReward: number }, done: number) => void; stop: () => void } {
+  const bar = progress(label, total);
+  let successes = 0;
+  let scoreSum = 0;
+  return {
+    onEpisode: (ep, done) => {
+      successes += ep.success ? 1 : 0;
+      scoreSum += ep.maxReward;
+      bar.update(done, { 'mean max score': scoreSum / done, success: `${successes}/${done}` });
+    },
+    stop: () => bar.stop(),
+  };
+}
