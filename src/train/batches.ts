@@ -41,7 +41,8 @@ export class WindowBatches {
   private readonly layout: Array<{ key: string; from: number; to: number; stepSize: number; scratch: Float32Array }>;
   private readonly actionScratch: Float32Array;
   private permutation: Int32Array | null = null;
-  private permutationEpoch = -1;
+  /** (seed, epoch) of the cached permutation. */
+  private permutationKey = '';
 
   constructor(buffer: ReplayBuffer, private readonly o: WindowOptions) {
     const layout = OBS_LAYOUTS[o.obsType];
@@ -92,9 +93,10 @@ export class WindowBatches {
     const B = Math.min(batchSize, n);
     const perEpoch = Math.floor(n / B);
     const epoch = Math.floor(step / perEpoch);
-    if (epoch !== this.permutationEpoch) {
+    const key = `${seed}:${epoch}`;
+    if (key !== this.permutationKey) {
       this.permutation = permutation(n, mixSeed(seed, epoch));
-      this.permutationEpoch = epoch;
+      this.permutationKey = key;
     }
     const start = (step % perEpoch) * B;
     return this.gather(this.permutation!.subarray(start, start + B));
