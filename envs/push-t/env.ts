@@ -115,7 +115,11 @@ export class PushTEnv implements Env {
       checkFiniteVector(PUSHT_ID, 'state', state, [5, 7]);
       this.place(state[0], state[1], state[2], state[3], state[4], state.length === 7 ? state[5] : 0, state.length === 7 ? state[6] : 0);
     } else {
-      if (seed !== undefined) this.rng = new RandomState(checkSeed(PUSHT_ID, seed) % 2 ** 32);
+      if (seed !== undefined) {
+        // numpy's RandomState takes seeds in [0, 2^32): larger ones would not reproduce the original.
+        if (checkSeed(PUSHT_ID, seed) >= 2 ** 32) throw new EnvInputError(PUSHT_ID, 'seed', 'an integer in [0, 2^32) (numpy RandomState seeds)', seed);
+        this.rng = new RandomState(seed);
+      }
       // Like Gymnasium: an unseeded first reset seeds from entropy; later unseeded resets continue the RNG.
       this.rng ??= new RandomState(Math.floor(Math.random() * 2 ** 32));
       const rs = this.rng;

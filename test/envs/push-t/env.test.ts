@@ -233,6 +233,7 @@ describe('PushT-v0 bad input', () => {
     expect(() => env.step([NaN, 3])).toThrow('PushT-v0: action must be 2 finite numbers, got [NaN, 3]');
     expect(() => env.step([1, 2, 3])).toThrow('PushT-v0: action must be 2 finite numbers, got [1, 2, 3]');
     expect(() => env.reset({ seed: -4 })).toThrow('PushT-v0: seed must be a non-negative integer, got -4');
+    expect(() => env.reset({ seed: 2 ** 32 })).toThrow('PushT-v0: seed must be an integer in [0, 2^32) (numpy RandomState seeds), got 4294967296');
     expect(() => env.reset({ state: [1, 2, 3] })).toThrow('PushT-v0: state must be 5 or 7 finite numbers, got [1, 2, 3]');
     expect(() => makeEnv('PushT-v0', { obsType: 'pixelz' })).toThrow(/PushT-v0: bad option obsType/);
     expect(() => makeEnv('PushT-v0', { obstype: 'state' })).toThrow(/PushT-v0: bad option/);
