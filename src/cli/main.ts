@@ -103,7 +103,7 @@ program
   .description('train a policy on expert demonstrations (collected or reused) into results/runs/<env>__<policy>__s<seed>__<cfgHash>/')
   .option('--config <file>', 'run config JSON (see src/train/run.ts RunConfig); flags below override it')
   .option('--env <id>', 'env id', 'PushT-v0')
-  .option('--policy <id>', 'diffusion_unet (DP-C) or diffusion_transformer (DP-T)')
+  .option('--policy <id>', 'diffusion_unet (DP-C), diffusion_transformer (DP-T) or mlp_bc (the MLP-BC baseline)')
   .option('--obs <type>', 'observation type: state or keypoints')
   .option('--episodes <n>', 'demonstrations to train on', positiveInt('--episodes'))
   .option('--steps <n>', 'optimizer steps', positiveInt('--steps'))
@@ -126,7 +126,7 @@ program
     if (o.obs) raw.obsType = o.obs;
     if (o.episodes) raw.dataset = { ...(base.dataset ?? {}), episodes: o.episodes };
     raw.train = { ...(base.train ?? {}), ...(o.steps ? { steps: o.steps } : {}), ...(o.batchSize ? { batchSize: o.batchSize } : {}), ...(o.lr ? { lr: o.lr } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) };
-    if (!raw.policy.id) throw new InvalidArgumentError('--policy is required (diffusion_unet or diffusion_transformer), or a config with policy.id');
+    if (!raw.policy.id) throw new InvalidArgumentError('--policy is required (diffusion_unet, diffusion_transformer or mlp_bc), or a config with policy.id');
     if (!raw.train.steps) throw new InvalidArgumentError('--steps is required, or a config with train.steps');
     const cfg = parseRunConfig(raw);
     const backend = await initBackend(o.backend as BackendChoice);

@@ -33,14 +33,18 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
   const configFile = path.join(runDir, 'config.json');
   if (!existsSync(configFile)) throw new Error(`eval: ${runDir} has no config.json (is ${o.target} a dpbench run?)`);
   const raw = JSON.parse(readFileSync(configFile, 'utf8')) as { policy: Record<string, unknown> };
-  if (o.ddimSteps > 0) raw.policy = { ...raw.policy, inference: { scheduler: 'ddim', steps: o.ddimSteps } };
+  if (o.ddimSteps > 0) {
+    if (raw.policy.id === 'mlp_bc') throw new Error('eval: --ddim applies to diffusion policies; mlp_bc predicts deterministically');
+    raw.policy = { ...raw.policy, inference: { scheduler: 'ddim', steps: o.ddimSteps } };
+  }
   const cfg = parseRunConfig(raw);
   const resultsDir = path.dirname(path.dirname(runDir));
   const prepared = await prepareRun(cfg, resultsDir);
   try {
     loadWeights(prepared.policy, ckpt, o.ema);
     const spec = expertFor(cfg.env);
-    const sampler = cfg.policy.inference.scheduler === 'ddim' ? `ddim${cfg.policy.inference.steps}` : 'ddpm';
+    const inf = 'inference' in cfg.policy ? cfg.policy.inference : null;
+    const sampler = inf === null ? 'deterministic' : inf.scheduler === 'ddim' ? `ddim${inf.steps}` : 'ddpm';
     const outDir = path.join(runDir, 'eval', `${path.basename(ckpt)}${o.ema ? '' : '-raw'}-${sampler}`);
     const info = await evaluate({
       envId: cfg.env,

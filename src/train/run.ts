@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LinearNormalizer } from '../../policies/core/normalizer.ts';
 import { DiffusionPolicy, DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
+import { MlpBcConfig, MlpBcPolicy } from '../../policies/baselines/mlp-bc.ts';
 import type { TrainablePolicy } from '../../policies/core/trainable.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { ReplayBuffer } from '../data/replay-buffer.ts';
@@ -31,8 +32,11 @@ export const RunConfig = z
     valRatio: z.number().min(0).max(0.5).default(0.02),
     /** Train on at most this many episodes (the original's max_train_episodes: 90); null: all. */
     maxTrainEpisodes: z.number().int().positive().nullable().default(null),
-    /** The policy, without obsDim/actionDim (they come from the env and obs type). */
-    policy: DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true }),
+    /**
+     * The policy, without obsDim/actionDim (they come from the env and obs type): a Diffusion Policy
+     * (`diffusion_unet`, `diffusion_transformer`) or the MLP-BC baseline (`mlp_bc`).
+     */
+    policy: z.union([DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true }), MlpBcConfig.omit({ obsDim: true, actionDim: true })]),
     train: TrainConfig,
   })
   .strict();
@@ -47,9 +51,10 @@ function withVariantDefaults(input: unknown): unknown {
   if (input === null || typeof input !== 'object') return input;
   const raw = input as { policy?: { id?: string; weightDecay?: number }; train?: { betas?: unknown; warmupSteps?: number } };
   const transformer = raw.policy?.id === 'diffusion_transformer';
+  const diffusion = raw.policy?.id === 'diffusion_unet' || transformer;
   return {
     ...raw,
-    policy: raw.policy && { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6) },
+    policy: raw.policy && (diffusion ? { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6) } : raw.policy),
     train: raw.train && { ...raw.train, betas: raw.train.betas ?? (transformer ? [0.9, 0.95] : [0.95, 0.999]), warmupSteps: raw.train.warmupSteps ?? (transformer ? 1000 : 500) },
   };
 }
@@ -65,7 +70,7 @@ export function runDirOf(resultsDir: string, cfg: RunConfig): string {
 export interface PreparedRun {
   cfg: RunConfig;
   runDir: string;
-  policy: TrainablePolicy & DiffusionPolicy;
+  policy: TrainablePolicy & { parameterCount(): number };
   train: WindowBatches;
   val?: WindowBatches;
   datasetDir: string;
@@ -85,7 +90,8 @@ export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?:
   const actionDim = buffer.get('action').stepSize;
   // Fit on the whole buffer, validation episodes included, as the original's get_normalizer.
   const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
-  const policy = new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers);
+  const policy =
+    cfg.policy.id === 'mlp_bc' ? new MlpBcPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers) : new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers);
   return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir };
 }
 

@@ -35,3 +35,24 @@ describe('dpbench eval', () => {
     await expect(evalRun({ ...opts, target: tmp })).rejects.toThrow(/no checkpoint at/);
   });
 });
+
+describe('the MLP-BC baseline through the same run path', () => {
+  it('trains with dpbench train and evaluates with dpbench eval (deterministic: two evaluations agree)', async () => {
+    const cfg = parseRunConfig({
+      obsType: 'keypoints',
+      dataset: { episodes: 4 },
+      valRatio: 0,
+      policy: { id: 'mlp_bc', width: 32, depth: 2 },
+      train: { steps: 2, batchSize: 8, checkpointEvery: 2 },
+    });
+    expect(cfg.policy.id).toBe('mlp_bc');
+    const { runDir, prepared } = await trainRun(cfg, { resultsDir: tmp, resume: false });
+    prepared.policy.dispose();
+    const opts = { target: runDir, episodes: 2, seedStart: 100000, nEnvs: 2, ema: true, ddimSteps: 0 };
+    const a = await evalRun(opts);
+    expect(path.basename(a.outDir)).toBe('000002-deterministic');
+    expect((await evalRun(opts)).info.per_episode).toEqual(a.info.per_episode);
+    await expect(evalRun({ ...opts, ddimSteps: 4 })).rejects.toThrow('eval: --ddim applies to diffusion policies; mlp_bc predicts deterministically');
+    expect(() => parseRunConfig({ policy: { id: 'mlp_bc', width: 0 }, train: { steps: 1 } })).toThrow(/run config: policy/);
+  });
+});

@@ -14,7 +14,9 @@ beforeAll(async () => {
 });
 
 /** Tiny but complete configs: 4 demonstrations, a 2-level U-Net or a 1-layer transformer. */
-function config(id: 'diffusion_unet' | 'diffusion_transformer', train: Record<string, unknown> = {}): RunConfig {
+type DiffusionRunConfig = RunConfig & { policy: { unet: { downDims: number[] } } };
+
+function config(id: 'diffusion_unet' | 'diffusion_transformer', train: Record<string, unknown> = {}): DiffusionRunConfig {
   return parseRunConfig({
     obsType: 'keypoints',
     dataset: { episodes: 4, seedStart: 0 },
@@ -27,7 +29,7 @@ function config(id: 'diffusion_unet' | 'diffusion_transformer', train: Record<st
       inference: { scheduler: 'ddim', steps: 4 },
     },
     train: { steps: 8, batchSize: 16, warmupSteps: 2, checkpointEvery: 4, logEvery: 2, valEvery: 4, valBatches: 1, lr: 1e-3, ...train },
-  });
+  }) as DiffusionRunConfig;
 }
 
 const weights = (runDir: string) => loadCheckpoint(resolveCheckpoint(runDir));
