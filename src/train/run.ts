@@ -21,6 +21,10 @@ import { cfgHash, stableStringify } from '../util/hash.ts';
 import { observationMatrix, obsDimOf, WindowBatches } from './batches.ts';
 import { train, TrainConfig, type StepInfo, type TrainResult } from './trainer.ts';
 
+const DiffusionInRun = DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true });
+const MlpBcInRun = MlpBcConfig.omit({ obsDim: true, actionDim: true });
+const POLICY_IDS = ['diffusion_unet', 'diffusion_transformer', 'mlp_bc'] as const;
+
 export const RunConfig = z
   .object({
     env: z.string().default('PushT-v0'),
@@ -36,7 +40,7 @@ export const RunConfig = z
      * The policy, without obsDim/actionDim (they come from the env and obs type): a Diffusion Policy
      * (`diffusion_unet`, `diffusion_transformer`) or the MLP-BC baseline (`mlp_bc`).
      */
-    policy: z.union([DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true }), MlpBcConfig.omit({ obsDim: true, actionDim: true })]),
+    policy: z.union([DiffusionInRun, MlpBcInRun]),
     train: TrainConfig,
   })
   .strict();
@@ -60,7 +64,13 @@ function withVariantDefaults(input: unknown): unknown {
 }
 
 export function parseRunConfig(input: unknown): RunConfig {
-  return parseConfig(RunConfig, withVariantDefaults(input), 'run config');
+  const raw = withVariantDefaults(input) as { policy?: { id?: unknown } } | null;
+  const id = raw?.policy?.id;
+  if (!(POLICY_IDS as readonly unknown[]).includes(id)) {
+    throw new Error(`run config: policy.id: expected one of ${POLICY_IDS.join(', ')}, got ${JSON.stringify(id)}`);
+  }
+  // Parse against the chosen policy's own schema, so errors name the exact field.
+  return parseConfig(RunConfig.extend({ policy: id === 'mlp_bc' ? MlpBcInRun : DiffusionInRun }), raw, 'run config');
 }
 
 export function runDirOf(resultsDir: string, cfg: RunConfig): string {

@@ -53,6 +53,6 @@ describe('the MLP-BC baseline through the same run path', () => {
     expect(path.basename(a.outDir)).toBe('000002-deterministic');
     expect((await evalRun(opts)).info.per_episode).toEqual(a.info.per_episode);
     await expect(evalRun({ ...opts, ddimSteps: 4 })).rejects.toThrow('eval: --ddim applies to diffusion policies; mlp_bc predicts deterministically');
-    expect(() => parseRunConfig({ policy: { id: 'mlp_bc', width: 0 }, train: { steps: 1 } })).toThrow(/run config: policy/);
+    expect(() => parseRunConfig({ policy: { id: 'mlp_bc', width: 0 }, train: { steps: 1 } })).toThrow(/run config: policy.width: /);
   });
 });
