@@ -173,7 +173,8 @@ program
     bar.stop();
     const a = info.aggregated;
     const iv = (x: { value: number; low: number; high: number }) => `${x.value.toFixed(3)} [${x.low.toFixed(2)}, ${x.high.toFixed(2)}]`;
-    console.log(`mean max score ${iv(a.avg_max_reward)}; success ${iv(a.success_rate)}; final coverage ${iv(a.avg_final_coverage)}; ${a.eval_ep_s.toFixed(1)} s/episode`);
+    const lat = a.policy_latency;
+    console.log(`mean max score ${iv(a.avg_max_reward)}; success ${iv(a.success_rate)}; final coverage ${iv(a.avg_final_coverage)}; ${a.eval_ep_s.toFixed(1)} s/episode${lat ? `; policy ${lat.ms_per_call_mean.toFixed(1)} ms per action chunk at batch ${lat.mean_batch.toFixed(1)}` : ''}`);
     console.log(`modes ${JSON.stringify(modes.rolloutHistogram)} (none ${modes.neutral.rollout}) vs demos ${JSON.stringify(modes.demoHistogram)}; JS ${Number.isFinite(modes.jsToDemos) ? modes.jsToDemos.toFixed(3) : 'n/a'}`);
     console.log(`wrote ${path.join(outDir, 'eval_info.json')}`);
   });

@@ -17,6 +17,8 @@ export interface Aggregated {
   avg_final_coverage: Interval;
   avg_max_coverage: number;
   avg_length: number;
+  /** Wall time of the batched policy calls (one per action chunk): the policy's latency. */
+  policy_latency: { calls: number; mean_batch: number; ms_per_call_mean: number; ms_per_call_median: number } | null;
   eval_s: number;
   eval_ep_s: number;
 }
@@ -29,8 +31,12 @@ export interface EvalInfo {
   aggregated: Aggregated;
 }
 
-export function aggregate(eps: readonly EpisodeRecord[], evalS: number): Aggregated {
+export function aggregate(eps: readonly EpisodeRecord[], evalS: number, calls: ReadonlyArray<{ ms: number; batch: number }> = []): Aggregated {
+  const ms = calls.map((c) => c.ms).sort((a, b) => a - b);
   return {
+    policy_latency: calls.length
+      ? { calls: calls.length, mean_batch: mean(calls.map((c) => c.batch)), ms_per_call_mean: mean(ms), ms_per_call_median: ms[ms.length >> 1] }
+      : null,
     n_episodes: eps.length,
     avg_max_reward: wilsonMean(eps.map((e) => e.maxReward)),
     success_rate: wilson(eps.filter((e) => e.success).length, eps.length),
@@ -44,13 +50,14 @@ export function aggregate(eps: readonly EpisodeRecord[], evalS: number): Aggrega
 
 export async function evaluate(opts: RolloutOptions & { outDir?: string }): Promise<EvalInfo> {
   const t0 = performance.now();
-  const eps = await rollout(opts);
+  const calls: Array<{ ms: number; batch: number }> = [];
+  const eps = await rollout({ ...opts, onPolicyCall: (ms, batch) => (calls.push({ ms, batch }), opts.onPolicyCall?.(ms, batch)) });
   const info: EvalInfo = {
     env: opts.envId,
     policy: opts.policy.config.id,
     seeds: { first: opts.seeds[0], count: opts.seeds.length },
     per_episode: eps,
-    aggregated: aggregate(eps, (performance.now() - t0) / 1000),
+    aggregated: aggregate(eps, (performance.now() - t0) / 1000, calls),
   };
   if (opts.outDir) {
     writeFileAtomic(path.join(opts.outDir, 'episodes.jsonl'), eps.map((e) => JSON.stringify(e)).join('\n') + '\n');

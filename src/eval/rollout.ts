@@ -54,6 +54,8 @@ export interface RolloutOptions {
   /** Base of the per-episode noise seeds: episode with env seed s samples with noise seed base + s. */
   noiseSeedBase?: number;
   onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
+  /** Called after every batched policy call with its wall time and batch size (latency statistics). */
+  onPolicyCall?: (ms: number, batchSize: number) => void;
   /** Labels an episode's mode from its observations (T × obsDim, first observation included). */
   labeler?: (observations: Float32Array, obsDim: number) => string;
 }
@@ -131,10 +133,12 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         const active = slots.filter((s) => !s.done);
         const data = new Float32Array(active.length * To * Do);
         active.forEach((s, b) => data.set(s.history, b * To * Do));
+        const t0 = performance.now();
         const chunks = await policy.predictChunk(
           { batchSize: active.length, obsHorizon: To, obsDim: Do, data },
           { noiseSeeds: active.map((s) => mixSeed(s.noiseSeed, chunkIndex)) },
         );
+        opts.onPolicyCall?.(performance.now() - t0, active.length);
         for (let t = 0; t < Ta; t++) {
           active.forEach((s, b) => {
             if (!s.done) record(s, s.env.step(chunks[b].subarray(t * Da, (t + 1) * Da)));

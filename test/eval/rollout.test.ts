@@ -77,3 +77,15 @@ describe('rollout with the scripted expert (a state policy) and mode labels', ()
     }
   });
 });
+
+describe('evaluation latency statistics', () => {
+  it('counts one policy call per action chunk, with its batch size', async () => {
+    const { evaluate } = await import('../../src/eval/evaluate.ts');
+    const info = await evaluate({ envId: 'PushT-v0', policy: policy(), seeds: [100000, 100001, 100002], nEnvs: 2, maxEpisodeSteps: 16 });
+    // Waves of 2 and 1 envs, 16 steps = 2 chunks of Ta = 8 each: 2 calls of batch 2, then 2 of batch 1.
+    const lat = info.aggregated.policy_latency!;
+    expect(lat.calls).toBe(4);
+    expect(lat.mean_batch).toBe(1.5);
+    expect(lat.ms_per_call_mean).toBeGreaterThanOrEqual(0);
+  });
+});
