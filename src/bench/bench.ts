@@ -80,7 +80,7 @@ export async function runBench(o: BenchOptions): Promise<LeaderboardRow[]> {
       successRate: a.success_rate,
       avgFinalCoverage: a.avg_final_coverage,
       avgLength: a.avg_length,
-      modes: { histogram: modes.rolloutHistogram, none: modes.neutral.rollout, jsToDemos: modes.jsToDemos, entropy: modes.rolloutEntropy },
+      modes: { histogram: modes.rolloutHistogram, none: modes.neutral.rollout, jsToDemos: modes.jsToDemos, entropy: modes.rolloutEntropy, commitment: a.commitment, switchRate: a.switch_rate },
       evalInfo: path.relative(o.resultsDir, path.join(runDir, 'eval', 'final', 'eval_info.json')),
     });
   }
@@ -89,7 +89,7 @@ export async function runBench(o: BenchOptions): Promise<LeaderboardRow[]> {
     o.resultsDir,
     {
       generated: new Date().toISOString(),
-      protocol: `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes, 300 steps max). Score = max over steps of clip(coverage/0.95, 0, 1) (the paper's Push-T number); success = coverage > 0.95 at some step (LeRobot's); final coverage at the last step. Intervals: 95% Wilson. Modes: the direction the T was turned (cw/ccw; none = turned < 3°), against ${demoLabels.length} expert demonstrations (seeds 0+: ${spec.modes.map((m) => `${m} ${demoSummary.demoHistogram[m]}`).join(', ')}, none ${demoSummary.neutral.demo}); JS = Jensen–Shannon divergence (bits) of the rows' cw/ccw histogram to the demonstrations'.`,
+      protocol: `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes, 300 steps max). Score = max over steps of clip(coverage/0.95, 0, 1) (the paper's Push-T number); success = coverage > 0.95 at some step (LeRobot's); final coverage at the last step. Intervals: 95% Wilson. Modes: the direction the T was turned (cw/ccw; none = turned < 3°), against ${demoLabels.length} expert demonstrations (seeds 0+: ${spec.modes.map((m) => `${m} ${demoSummary.demoHistogram[m]}`).join(', ')}, none ${demoSummary.neutral.demo}); JS = Jensen–Shannon divergence (bits) of the rows' cw/ccw histogram to the demonstrations'. Commitment = mean share of an episode's labelled 8-step stretches turning its main way (1 = never switches).`,
       rows,
     },
     o.updateReadme ? path.join(ROOT, 'README.md') : undefined,

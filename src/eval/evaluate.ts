@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
 import { mean, wilson, wilsonMean, type Interval } from './metrics.ts';
+import { commitment, switchRate } from './multimodality.ts';
 import { rollout, type EpisodeRecord, type RolloutOptions } from './rollout.ts';
 
 export interface Aggregated {
@@ -17,6 +18,12 @@ export interface Aggregated {
   avg_final_coverage: Interval;
   avg_max_coverage: number;
   avg_length: number;
+  /**
+   * Mode commitment (mean share of an episode's labelled 8-step stretches in its main mode; 1 = never
+   * switches) and switch rate (mode changes per consecutive labelled stretch), facts §7.5; null without labels.
+   */
+  commitment: number | null;
+  switch_rate: number | null;
   /** Wall time of the batched policy calls (one per action chunk): the policy's latency. */
   policy_latency: { calls: number; mean_batch: number; ms_per_call_mean: number; ms_per_call_median: number } | null;
   eval_s: number;
@@ -33,7 +40,11 @@ export interface EvalInfo {
 
 export function aggregate(eps: readonly EpisodeRecord[], evalS: number, calls: ReadonlyArray<{ ms: number; batch: number }> = []): Aggregated {
   const ms = calls.map((c) => c.ms).sort((a, b) => a - b);
+  const stretches = eps.filter((e) => e.chunkModes).map((e) => e.chunkModes!);
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
   return {
+    commitment: stretches.length ? finite(commitment(stretches)) : null,
+    switch_rate: stretches.length ? finite(switchRate(stretches)) : null,
     policy_latency: calls.length
       ? { calls: calls.length, mean_batch: mean(calls.map((c) => c.batch)), ms_per_call_mean: mean(ms), ms_per_call_median: ms[ms.length >> 1] }
       : null,

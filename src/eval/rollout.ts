@@ -27,7 +27,15 @@ export interface EpisodeRecord {
   truncated: boolean;
   /** Behaviour mode of the episode, from its observations (the env's labeler), when one is given. */
   mode?: string;
+  /**
+   * The same label for each 8-step stretch (an action chunk of Ta = 8; the expert is cut the same way):
+   * the material of commitment and switch rate (facts §7.5).
+   */
+  chunkModes?: string[];
 }
+
+/** Steps per labelled stretch of an episode (the paper's Ta). */
+export const LABEL_CHUNK = 8;
 
 /**
  * A policy that acts from the env's full state, one action per step (the scripted expert: the ceiling
@@ -69,6 +77,8 @@ interface Slot {
   done: boolean;
   /** Every observation of the episode, for the mode labeler. */
   trace: number[];
+  /** Observation index where the current labelled stretch began. */
+  chunkStart: number;
 }
 
 export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
@@ -95,7 +105,7 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         const noiseSeed = ((opts.noiseSeedBase ?? 0) + seed) >>> 0;
         if (isStatePolicy(policy)) policy.startEpisode(i, seed, env.getState());
         return {
-          env, seed, noiseSeed, history, done: false, trace: opts.labeler ? Array.from(o) : [],
+          env, seed, noiseSeed, history, done: false, trace: opts.labeler ? Array.from(o) : [], chunkStart: 0,
           rec: { seed, noiseSeed, maxReward: 0, success: info.isSuccess, maxCoverage: cov, finalCoverage: cov, length: 0, terminated: false, truncated: false },
         };
       });
@@ -103,7 +113,14 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         const o = lowDim(r.obs, Do, opts.envId, policy.config.id);
         s.history.copyWithin(0, Do);
         s.history.set(o, (To - 1) * Do);
-        if (opts.labeler) for (let d = 0; d < Do; d++) s.trace.push(o[d]);
+        if (opts.labeler) {
+          for (let d = 0; d < Do; d++) s.trace.push(o[d]);
+          const n = s.trace.length / Do; // observations so far
+          if (n - 1 - s.chunkStart === LABEL_CHUNK || r.terminated || r.truncated) {
+            (s.rec.chunkModes ??= []).push(opts.labeler(Float32Array.from(s.trace.slice(s.chunkStart * Do)), Do));
+            s.chunkStart = n - 1;
+          }
+        }
         const cov = r.info.coverage as number;
         const rec = s.rec;
         rec.length++;

@@ -18,7 +18,7 @@ export interface LeaderboardRow {
   avgFinalCoverage: Interval;
   avgLength: number;
   /** Mode histogram of the rollouts (behaviour modes; `none`: no mode expressed) and JS divergence to the demos. */
-  modes?: { histogram: Record<string, number>; none: number; jsToDemos: number; entropy: number };
+  modes?: { histogram: Record<string, number>; none: number; jsToDemos: number; entropy: number; commitment: number | null; switchRate: number | null };
   /** Path of the row's eval_info.json, relative to results/. */
   evalInfo: string;
 }
@@ -32,14 +32,15 @@ export interface Leaderboard {
 const fmt = (iv: Interval) => `${iv.value.toFixed(3)} [${iv.low.toFixed(2)}, ${iv.high.toFixed(2)}]`;
 
 export function leaderboardMarkdown(lb: Leaderboard): string {
-  const head = '| env | policy | obs | episodes | mean max score [95% CI] | success rate [95% CI] | final coverage [95% CI] | mean length | modes | JS to demos | run |';
-  const sep = '|---|---|---|---:|---|---|---|---:|---|---:|---|';
+  const head = '| env | policy | obs | episodes | mean max score [95% CI] | success rate [95% CI] | final coverage [95% CI] | mean length | modes | JS to demos | commitment | run |';
+  const sep = '|---|---|---|---:|---|---|---|---:|---|---:|---:|---|';
   const modes = (r: LeaderboardRow) =>
     r.modes ? [...Object.entries(r.modes.histogram).map(([m, n]) => `${m} ${n}`), `none ${r.modes.none}`].join(' · ') : '–';
   const js = (r: LeaderboardRow) => (r.modes && Number.isFinite(r.modes.jsToDemos) ? r.modes.jsToDemos.toFixed(3) : '–');
+  const commit = (r: LeaderboardRow) => (r.modes?.commitment != null ? r.modes.commitment.toFixed(2) : '–');
   const rows = lb.rows.map(
     (r) =>
-      `| ${r.env} | ${r.policy} | ${r.obs} | ${r.episodes} | ${fmt(r.avgMaxReward)} | ${fmt(r.successRate)} | ${fmt(r.avgFinalCoverage)} | ${r.avgLength.toFixed(1)} | ${modes(r)} | ${js(r)} | [eval_info](results/${r.evalInfo}) |`,
+      `| ${r.env} | ${r.policy} | ${r.obs} | ${r.episodes} | ${fmt(r.avgMaxReward)} | ${fmt(r.successRate)} | ${fmt(r.avgFinalCoverage)} | ${r.avgLength.toFixed(1)} | ${modes(r)} | ${js(r)} | ${commit(r)} | [eval_info](results/${r.evalInfo}) |`,
   );
   return [`_${lb.protocol}_`, '', head, sep, ...rows, ''].join('\n');
 }

@@ -89,3 +89,30 @@ describe('evaluation latency statistics', () => {
     expect(lat.ms_per_call_mean).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('per-stretch mode labels', () => {
+  it('labels every 8 steps from the observations and scores commitment and switch rate', async () => {
+    const { evaluate } = await import('../../src/eval/evaluate.ts');
+    const { ExpertPolicy } = await import('../../src/eval/expert-policy.ts');
+    const { labelMode } = await import('../../envs/push-t/modes.ts');
+    const labeler = (o: Float32Array, d: number) => labelMode(o, d, 'state');
+    const info = await evaluate({ envId: 'PushT-v0', policy: new ExpertPolicy('PushT-v0', 5, 2), seeds: [12], nEnvs: 1, labeler });
+    const ep = info.per_episode[0];
+    expect(ep.chunkModes!.length).toBe(Math.ceil(ep.length / 8));
+    // Recompute the first stretch's label by hand: an independent episode, observations 0…8.
+    const env = makeEnv('PushT-v0');
+    const { PushTExpert } = await import('../../envs/push-t/expert.ts');
+    const trace: number[] = [...(env.reset({ seed: 12 }).obs as Float32Array)];
+    const ex = new PushTExpert(12);
+    ex.reset(env.getState());
+    for (let t = 0; t < 8; t++) trace.push(...(env.step(ex.act(env.getState()).action).obs as Float32Array));
+    expect(ep.chunkModes![0]).toBe(labelMode(trace, 5, 'state'));
+    // Commitment is a share in [0.5, 1] for two modes, and the switch rate a rate in [0, 1].
+    const a = info.aggregated;
+    expect(a.commitment).not.toBeNull();
+    expect(a.commitment!).toBeGreaterThanOrEqual(0.5);
+    expect(a.commitment!).toBeLessThanOrEqual(1);
+    expect(a.switch_rate!).toBeGreaterThanOrEqual(0);
+    expect(a.switch_rate!).toBeLessThanOrEqual(1);
+  });
+});
