@@ -157,8 +157,8 @@ export class DiffusionPolicy implements TrainablePolicy {
 
   reset(): void {}
 
-  /** εθ(O, A^k, k): noisy normalized actions [B, Tp, Da], steps [B], normalized obs [B, To, Do]. */
-  private denoise(sample: tf.Tensor3D, k: tf.Tensor1D, obs: tf.Tensor3D): tf.Tensor3D {
+  /** εθ(O, A^k, k): noisy normalized actions [B, Tp, Da], steps [B], normalized obs [B, To, Do] (also timed by perf). */
+  denoise(sample: tf.Tensor3D, k: tf.Tensor1D, obs: tf.Tensor3D): tf.Tensor3D {
     if (this.unet) return this.unet.forward(sample, k, tf.reshape(obs, [obs.shape[0], -1]) as tf.Tensor2D);
     return this.transformer!.forward(sample, k, obs);
   }

@@ -10,7 +10,6 @@ import { RandomPolicy } from '../../policies/baselines/random.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { expertFor } from '../collect/experts.ts';
-import { ReplayBuffer } from '../data/replay-buffer.ts';
 import { evaluate, testSeeds } from '../eval/evaluate.ts';
 import { ExpertPolicy } from '../eval/expert-policy.ts';
 import { summarizeModes } from '../eval/multimodality.ts';
@@ -44,7 +43,7 @@ export async function runBench(o: BenchOptions): Promise<LeaderboardRow[]> {
   const demoBar = progress(`collect ${envId} demos`, o.demoEpisodes);
   const demos = await collect(collectConfig(envId, o.demoEpisodes, 0), { resultsDir: o.resultsDir, onEpisode: (d) => demoBar.update(d) });
   demoBar.stop();
-  const demoLabels = (await ReplayBuffer.load(demos.store)).getMeta('label').map(String);
+  const demoLabels = demos.buffer.getMeta('label').map(String);
 
   const policies: Policy[] = [
     new RandomPolicy({ obsDim: observationSpace.size, low: actionSpace.low, high: actionSpace.high }),

@@ -138,7 +138,7 @@ export async function timeCase(name: string): Promise<{ train: number; den: numb
         const t0 = performance.now();
         const x = tf.zeros([1, Tp, Da]) as tf.Tensor3D;
         const o = tf.zeros([1, To, c.obsDim]) as tf.Tensor3D;
-        const y = (policy as unknown as { denoise: (a: tf.Tensor3D, k: tf.Tensor1D, o: tf.Tensor3D) => tf.Tensor3D }).denoise(x, tf.tensor1d([50]), o);
+        const y = policy.denoise(x, tf.tensor1d([50]), o);
         y.dataSync();
         return performance.now() - t0;
       });

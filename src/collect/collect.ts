@@ -38,6 +38,8 @@ export interface CollectStats {
 export interface CollectResult {
   dir: string;
   store: string;
+  /** The demonstrations, as saved (or as loaded, when reused). */
+  buffer: ReplayBuffer;
   reused: boolean;
   config: CollectConfig;
   stats: CollectStats;
@@ -67,8 +69,8 @@ export async function collect(config: CollectConfig, opts: CollectOptions): Prom
   if (existsSync(store)) {
     const existing = existsSync(infoFile) ? (JSON.parse(readFileSync(infoFile, 'utf8')) as { config?: CollectConfig; stats?: CollectStats }) : {};
     if (existing.config && stableStringify(existing.config) === stableStringify(config) && existing.stats) {
-      await ReplayBuffer.load(store); // refuses an incomplete store
-      return { dir, store, reused: true, config, stats: existing.stats };
+      const buffer = await ReplayBuffer.load(store); // refuses an incomplete store
+      return { dir, store, buffer, reused: true, config, stats: existing.stats };
     }
     throw new Error(
       `dataset ${store} exists with a different config (${existing.config ? stableStringify(existing.config) : 'no dataset.json'}), wanted ${stableStringify(config)}; remove it or choose another --out`,
@@ -123,7 +125,7 @@ export async function collect(config: CollectConfig, opts: CollectOptions): Prom
     bytesOnDisk: du(store),
   };
   writeJsonAtomic(infoFile, { config, stats });
-  return { dir, store, reused: false, config, stats };
+  return { dir, store, buffer, reused: false, config, stats };
 }
 
 interface Episode {

@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ReplayBuffer } from '../data/replay-buffer.ts';
 import { expertFor } from '../collect/experts.ts';
 import { parseRunConfig, prepareRun } from '../train/run.ts';
 import { resolveCheckpoint } from '../train/checkpoint.ts';
@@ -56,7 +55,7 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
       outDir,
       onEpisode: o.onEpisode,
     });
-    const demoLabels = (await ReplayBuffer.load(path.join(prepared.datasetDir, 'replay.zarr'))).getMeta('label').map(String);
+    const demoLabels = prepared.buffer.getMeta('label').map(String);
     const modes = summarizeModes(demoLabels, info.per_episode.map((e) => e.mode ?? 'none'), spec.modes);
     return { info, modes, outDir };
   } finally {

@@ -9,8 +9,6 @@ import type { TimeLimit } from '../../envs/core/wrappers.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { mixSeed } from '../../envs/core/seeding.ts';
 
-export { mixSeed };
-
 export interface EpisodeRecord {
   seed: number;
   /** Seed of the policy's sampling noise for this episode (chunk k uses a seed derived from it and k). */

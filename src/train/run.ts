@@ -12,7 +12,7 @@ import { DiffusionPolicy, DiffusionPolicyConfig } from '../../policies/diffusion
 import { MlpBcConfig, MlpBcPolicy } from '../../policies/baselines/mlp-bc.ts';
 import type { TrainablePolicy } from '../../policies/core/trainable.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
-import { ReplayBuffer } from '../data/replay-buffer.ts';
+import type { ReplayBuffer } from '../data/replay-buffer.ts';
 import { downsampleMask, getValMask } from '../data/sequence-sampler.ts';
 import { backendInfo } from '../backend.ts';
 import { envInfo } from '../util/env-info.ts';
@@ -84,12 +84,14 @@ export interface PreparedRun {
   train: WindowBatches;
   val?: WindowBatches;
   datasetDir: string;
+  /** The demonstrations the run trains on (their per-episode mode labels are the evaluation's reference). */
+  buffer: ReplayBuffer;
 }
 
 /** Everything up to the training loop; also used by evaluation to rebuild a run's policy. */
 export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?: (done: number, total: number) => void): Promise<PreparedRun> {
   const data = await collect(collectConfig(cfg.env, cfg.dataset.episodes, cfg.dataset.seedStart), { resultsDir, onEpisode: onCollect && ((d, t) => onCollect(d, t)) });
-  const buffer = await ReplayBuffer.load(data.store);
+  const { buffer } = data;
   const { predictionHorizon: Tp, obsHorizon: To, actionHorizon: Ta } = cfg.policy;
   const valMask = cfg.valRatio > 0 ? getValMask(buffer.nEpisodes, cfg.valRatio, cfg.train.seed) : new Array<boolean>(buffer.nEpisodes).fill(false);
   const trainMask = downsampleMask(valMask.map((v) => !v), cfg.maxTrainEpisodes, cfg.train.seed);
@@ -102,7 +104,7 @@ export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?:
   const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
   const policy =
     cfg.policy.id === 'mlp_bc' ? new MlpBcPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers) : new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers);
-  return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir };
+  return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir, buffer };
 }
 
 export interface TrainRunOptions {

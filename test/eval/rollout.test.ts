@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RandomPolicy } from '../../policies/baselines/random.ts';
-import { rollout, mixSeed } from '../../src/eval/rollout.ts';
+import { rollout } from '../../src/eval/rollout.ts';
+import { mixSeed } from '../../envs/core/seeding.ts';
 import { checkHorizons } from '../../policies/core/policy.ts';
 import { makeEnv } from '../../envs/index.ts';
 
