@@ -1,10 +1,12 @@
 /**
  * Installs the Debian packages the project needs, when they are missing, so that `npm test` and
  * `npm run bench` work on a fresh machine (Debian, root, Node 20): run by the `pretest`/`prebench`
- * npm hooks and by CI. Today: zarr-python 2.x (`python3-zarr`), which the dataset tests use to check
- * that our Zarr stores are readable by the original's tooling, and vice versa.
+ * npm hooks and by CI: zarr-python 2.x (`python3-zarr`), which the dataset tests use to check that our
+ * Zarr stores are readable by the original's tooling, and vice versa; Chromium (three.js rendering,
+ * the HTML report's check) with DejaVu fonts for plot text.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 interface Dep {
   /** Debian package(s). */
@@ -21,6 +23,11 @@ const DEPS: Dep[] = [
     packages: ['python3-zarr', 'python3-numcodecs'],
     check: () => ok('/usr/bin/python3', ['-c', 'import zarr, numcodecs']),
     why: 'zarr-python 2.x reads and writes the reference Zarr stores in the dataset tests',
+  },
+  {
+    packages: ['chromium', 'fonts-dejavu-core'],
+    check: () => (process.env.DPBENCH_CHROMIUM ? existsSync(process.env.DPBENCH_CHROMIUM) : existsSync('/usr/bin/chromium')) && existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+    why: 'headless Chromium renders the scenes (three.js) and checks the HTML report',
   },
 ];
 
