@@ -1,97 +1,287 @@
 /**
- * `npm run bench`: every row the harness can score today, on the protocol's test seeds, with the
- * multimodality block (mode histogram against the demonstrations', JS divergence). Today that is the
- * random policy (the floor) and the scripted expert (the ceiling) on PushT-v0 with state observations;
- * MLP-BC and both Diffusion Policy variants join with the bench profiles (issue 6).
+ * `npm run bench`: one profile (src/bench/profiles.ts) end to end — collect the demonstrations, train
+ * every policy on every training seed, evaluate the last k checkpoints on the protocol's test seeds,
+ * measure latency and action diversity, and write the leaderboard. Every stage reuses what a previous
+ * bench of the same config left (datasets, finished runs, evaluations), and an interrupted training run
+ * resumes from its last checkpoint, so a killed bench picks up where it stopped.
  */
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomPolicy } from '../../policies/baselines/random.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { expertFor } from '../collect/experts.ts';
-import { evaluate, testSeeds } from '../eval/evaluate.ts';
+import { diversityProbe, multimodalSeed, type DiversityProbe } from '../eval/diversity.ts';
+import { evalRun, loadRunPolicy, samplerOf } from '../eval/eval-run.ts';
+import { evaluate, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
 import { ExpertPolicy } from '../eval/expert-policy.ts';
-import { summarizeModes } from '../eval/multimodality.ts';
-import { writeLeaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
+import { chunkLatency, startHistory, type LatencyRow } from '../eval/latency.ts';
+import { mean, std, wilson, wilsonMean } from '../eval/metrics.ts';
+import { commitment, summarizeModes, switchRate } from '../eval/multimodality.ts';
+import type { EpisodeRecord } from '../eval/rollout.ts';
+import { writeLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
+import { parseRunConfig, runDirOf, trainRun, type RunConfig } from '../train/run.ts';
 import { envInfo, ROOT } from '../util/env-info.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
-import { cfgHash } from '../util/hash.ts';
+import { cfgHash, stableStringify } from '../util/hash.ts';
 import { evalProgress, progress } from '../util/progress.ts';
+import type { BenchProfile, TaskEntry, TrainedEntry } from './profiles.ts';
 
 export interface BenchOptions {
-  episodes: number;
-  seedStart: number;
-  nEnvs: number;
+  profile: BenchProfile;
   resultsDir: string;
-  /** Demonstrations whose mode histogram the rows are compared with (training seeds 0…). */
-  demoEpisodes: number;
+  /** Test episodes per row (default: the profile's). */
+  episodes?: number;
+  seedStart: number;
   /** Rewrite the README's leaderboard table. */
   updateReadme: boolean;
+  log?: (line: string) => void;
 }
 
-export async function runBench(o: BenchOptions): Promise<LeaderboardRow[]> {
-  const envId = 'PushT-v0';
-  const obsType = 'state';
-  const probe = makeEnv(envId, { obsType });
+/** Checkpoint step folders of a run, oldest first. */
+export function checkpointSteps(runDir: string): string[] {
+  const dir = path.join(runDir, 'checkpoints');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => /^\d{6}$/.test(n) && existsSync(path.join(dir, n, 'trainer_state.json')))
+    .sort();
+}
+
+/** The step of a run's last checkpoint (0 when it has none). */
+function lastStep(runDir: string): number {
+  const link = path.join(runDir, 'checkpoints', 'last');
+  return existsSync(link) ? Number(readlinkSync(link)) : 0;
+}
+
+interface Ctx {
+  o: BenchOptions;
+  p: BenchProfile;
+  task: TaskEntry;
+  seeds: number[];
+  demoLabels: string[];
+  log: (line: string) => void;
+}
+
+export async function runBench(o: BenchOptions): Promise<Leaderboard> {
+  const p = o.profile;
+  const episodes = o.episodes ?? p.episodes;
+  const seeds = testSeeds(episodes, o.seedStart);
+  const log = o.log ?? ((l: string) => console.error(l));
+  const rows: LeaderboardRow[] = [];
+  const demos: NonNullable<Leaderboard['demos']> = {};
+  for (const task of p.tasks) {
+    const spec = expertFor(task.env);
+    const bar = progress(`[${p.name}] collect ${task.env} demos`, p.demos);
+    const data = await collect(collectConfig(task.env, p.demos, 0), { resultsDir: o.resultsDir, onEpisode: (d) => bar.update(d) });
+    bar.stop();
+    const demoLabels = data.buffer.getMeta('label').map(String);
+    const ds = summarizeModes(demoLabels, demoLabels, spec.modes);
+    demos[task.env] = { episodes: demoLabels.length, histogram: ds.demoHistogram, none: ds.neutral.demo };
+    const ctx: Ctx = { o, p, task, seeds, demoLabels, log };
+    for (const [i, entry] of p.policies.entries()) {
+      log(`[${p.name}] ${task.env} ${entry.kind === 'trained' ? entry.policy.id : entry.kind} (${i + 1}/${p.policies.length})`);
+      rows.push(entry.kind === 'trained' ? await trainedRow(ctx, entry) : await baselineRow(ctx, entry.kind));
+    }
+  }
+  const lb: Leaderboard = {
+    generated: new Date().toISOString(),
+    profile: p.name,
+    protocol: protocolText(p, seeds),
+    demos,
+    rows,
+  };
+  await writeLeaderboard(o.resultsDir, lb, o.updateReadme ? path.join(ROOT, 'README.md') : undefined);
+  return lb;
+}
+
+function protocolText(p: BenchProfile, seeds: number[]): string {
+  return [
+    `Profile \`${p.name}\` (${p.description}).`,
+    `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes per checkpoint, 300 steps max), the same for every row.`,
+    'Score = max over steps of clip(coverage/0.95, 0, 1) (the paper\'s Push-T number); success = coverage > 0.95 at some step (LeRobot\'s); intervals: 95% Wilson over the pooled episodes of the last checkpoint of every training seed.',
+    `Trained rows: ${p.trainingSeeds.length} training seed(s), evaluated at the last ${p.lastK} checkpoint(s) with their EMA weights; "± std" is across training seeds.`,
+    `Modes: the direction the T was turned (cw/ccw; none = turned < 3°) against ${p.demos} expert demonstrations; JS = Jensen–Shannon divergence (bits) to the demos' histogram; commitment = mean share of an episode's labelled 8-step stretches in its main mode.`,
+    `Latency: ms per action chunk (one policy call) at batch 1 and ${p.nEnvs}, DDPM-100 and DDIM-${p.latency.ddimSteps}. Diversity: ${p.diversity.K} noise seeds on one start where both turning directions are reasonable; clusters of the predicted sequences' endpoints (single linkage at ${p.diversity.radius} px).`,
+  ].join(' ');
+}
+
+function modesBlock(ctx: Ctx, eps: readonly EpisodeRecord[]): LeaderboardRow['modes'] {
+  const spec = expertFor(ctx.task.env);
+  const m = summarizeModes(ctx.demoLabels, eps.map((e) => e.mode ?? 'none'), spec.modes);
+  const stretches = eps.filter((e) => e.chunkModes).map((e) => e.chunkModes!);
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    histogram: m.rolloutHistogram,
+    none: m.neutral.rollout,
+    jsToDemos: m.jsToDemos,
+    entropy: m.rolloutEntropy,
+    commitment: stretches.length ? finite(commitment(stretches)) : null,
+    switchRate: stretches.length ? finite(switchRate(stretches)) : null,
+  };
+}
+
+function scoreBlock(eps: readonly EpisodeRecord[]) {
+  return {
+    episodes: eps.length,
+    avgMaxReward: wilsonMean(eps.map((e) => e.maxReward)),
+    successRate: wilson(eps.filter((e) => e.success).length, eps.length),
+    avgFinalCoverage: wilsonMean(eps.map((e) => Math.min(1, Math.max(0, e.finalCoverage)))),
+    avgLength: mean(eps.map((e) => e.length)),
+  };
+}
+
+async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<LeaderboardRow> {
+  const { task, seeds, o, p } = ctx;
+  const probe = makeEnv(task.env, { obsType: task.obsType });
   const { actionSpace, observationSpace } = probe.spec;
   probe.close();
-  const spec = expertFor(envId);
-  const seeds = testSeeds(o.episodes, o.seedStart);
-
-  // The demonstrations' mode histogram: the reference every row's histogram is compared with.
-  const demoBar = progress(`collect ${envId} demos`, o.demoEpisodes);
-  const demos = await collect(collectConfig(envId, o.demoEpisodes, 0), { resultsDir: o.resultsDir, onEpisode: (d) => demoBar.update(d) });
-  demoBar.stop();
-  const demoLabels = demos.buffer.getMeta('label').map(String);
-
-  const policies: Policy[] = [
-    new RandomPolicy({ obsDim: observationSpace.size, low: actionSpace.low, high: actionSpace.high }),
-    new ExpertPolicy(envId, observationSpace.size, actionSpace.size),
-  ];
-  const rows: LeaderboardRow[] = [];
-  for (const policy of policies) {
-    const config = { env: envId, envOptions: { obsType }, policy: policy.config, seeds: { first: seeds[0], count: seeds.length }, trainingSeed: 0 };
-    const runName = `${envId}__${policy.config.id}__s0__${cfgHash(config)}`;
-    const runDir = path.join(o.resultsDir, 'runs', runName);
+  const policy: Policy =
+    kind === 'random'
+      ? new RandomPolicy({ obsDim: observationSpace.size, low: actionSpace.low, high: actionSpace.high })
+      : new ExpertPolicy(task.env, observationSpace.size, actionSpace.size);
+  const config = { env: task.env, envOptions: { obsType: task.obsType }, policy: policy.config, seeds: { first: seeds[0], count: seeds.length }, nEnvs: p.nEnvs, trainingSeed: 0 };
+  const runDir = path.join(o.resultsDir, 'runs', `${task.env}__${kind}__s0__${cfgHash(config)}`);
+  const outDir = path.join(runDir, 'eval', 'final');
+  const infoFile = path.join(outDir, 'eval_info.json');
+  let info: EvalInfo;
+  if (existsSync(infoFile) && existsSync(path.join(runDir, 'config.json')) && readFileSync(path.join(runDir, 'config.json'), 'utf8').trim() === JSON.stringify(config, null, 2).trim()) {
+    info = JSON.parse(readFileSync(infoFile, 'utf8')) as EvalInfo;
+    ctx.log(`  reusing ${path.relative(o.resultsDir, infoFile)}`);
+  } else {
     writeJsonAtomic(path.join(runDir, 'config.json'), config);
     writeJsonAtomic(path.join(runDir, 'env_info.json'), envInfo());
-    const bar = evalProgress(`eval ${envId} ${policy.config.id}`, seeds.length);
-    const info = await evaluate({
-      envId,
-      envOptions: { obsType },
-      policy,
-      seeds,
-      nEnvs: o.nEnvs,
-      labeler: spec.labelObservations,
-      outDir: path.join(runDir, 'eval', 'final'),
-      onEpisode: bar.onEpisode,
-    });
+    const bar = evalProgress(`[${p.name}] eval ${task.env} ${kind}`, seeds.length);
+    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, outDir, onEpisode: bar.onEpisode });
     bar.stop();
-    const a = info.aggregated;
-    const modes = summarizeModes(demoLabels, info.per_episode.map((e) => e.mode ?? 'none'), spec.modes);
-    rows.push({
-      env: envId,
-      policy: policy.config.id,
-      obs: obsType,
-      episodes: a.n_episodes,
-      avgMaxReward: a.avg_max_reward,
-      successRate: a.success_rate,
-      avgFinalCoverage: a.avg_final_coverage,
-      avgLength: a.avg_length,
-      modes: { histogram: modes.rolloutHistogram, none: modes.neutral.rollout, jsToDemos: modes.jsToDemos, entropy: modes.rolloutEntropy, commitment: a.commitment, switchRate: a.switch_rate },
-      evalInfo: path.relative(o.resultsDir, path.join(runDir, 'eval', 'final', 'eval_info.json')),
-    });
   }
-  const demoSummary = summarizeModes(demoLabels, demoLabels, spec.modes);
-  writeLeaderboard(
-    o.resultsDir,
-    {
-      generated: new Date().toISOString(),
-      protocol: `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes, 300 steps max). Score = max over steps of clip(coverage/0.95, 0, 1) (the paper's Push-T number); success = coverage > 0.95 at some step (LeRobot's); final coverage at the last step. Intervals: 95% Wilson. Modes: the direction the T was turned (cw/ccw; none = turned < 3°), against ${demoLabels.length} expert demonstrations (seeds 0+: ${spec.modes.map((m) => `${m} ${demoSummary.demoHistogram[m]}`).join(', ')}, none ${demoSummary.neutral.demo}); JS = Jensen–Shannon divergence (bits) of the rows' cw/ccw histogram to the demonstrations'. Commitment = mean share of an episode's labelled 8-step stretches turning its main way (1 = never switches).`,
-      rows,
+  const lat = info.aggregated.policy_latency;
+  return {
+    env: task.env,
+    policy: kind,
+    obs: task.obsType,
+    ...scoreBlock(info.per_episode),
+    modes: modesBlock(ctx, info.per_episode),
+    latency: lat ? [{ sampler: kind === 'random' ? 'uniform' : 'scripted', batch: Math.round(lat.mean_batch), ms_mean: lat.ms_per_call_mean, ms_median: lat.ms_per_call_median, reps: lat.calls }] : undefined,
+    evalInfo: path.relative(o.resultsDir, infoFile),
+    run: path.relative(o.resultsDir, runDir),
+  };
+}
+
+function runConfigFor(ctx: Ctx, entry: TrainedEntry, seed: number): RunConfig {
+  return parseRunConfig({
+    env: ctx.task.env,
+    obsType: ctx.task.obsType,
+    dataset: { episodes: ctx.p.demos, seedStart: 0 },
+    policy: entry.policy,
+    train: { ...entry.train, seed },
+  });
+}
+
+/** Trains (or resumes, or reuses) one run to its last step; returns the run folder. */
+async function ensureTrained(ctx: Ctx, cfg: RunConfig): Promise<string> {
+  const runDir = runDirOf(ctx.o.resultsDir, cfg);
+  const done = lastStep(runDir);
+  if (done >= cfg.train.steps) {
+    ctx.log(`  reusing ${path.relative(ctx.o.resultsDir, runDir)} (trained to step ${done})`);
+    return runDir;
+  }
+  const configFile = path.join(runDir, 'config.json');
+  if (done > 0 && existsSync(configFile) && stableStringify(JSON.parse(readFileSync(configFile, 'utf8'))) !== stableStringify(cfg)) {
+    throw new Error(`bench: ${runDir} holds another config; remove it to retrain`);
+  }
+  const bar = progress(`[${ctx.p.name}] train ${cfg.policy.id} s${cfg.train.seed}${done > 0 ? ` (resumed at ${done})` : ''}`, cfg.train.steps);
+  const { prepared } = await trainRun(cfg, {
+    resultsDir: ctx.o.resultsDir,
+    resume: done > 0,
+    onLog: (i) => bar.update(i.step, { loss: i.loss, ...(i.valLoss !== undefined ? { 'val loss': i.valLoss } : {}), 'steps/s': i.stepsPerSecond }),
+  });
+  bar.stop();
+  prepared.policy.dispose();
+  return runDir;
+}
+
+async function trainedRow(ctx: Ctx, entry: TrainedEntry): Promise<LeaderboardRow> {
+  const { p, seeds, o } = ctx;
+  const perSeed: Array<{ seed: number; runDir: string; last: EvalInfo; scores: number[]; successes: number[] }> = [];
+  for (const seed of p.trainingSeeds) {
+    const cfg = runConfigFor(ctx, entry, seed);
+    const runDir = await ensureTrained(ctx, cfg);
+    const ckpts = checkpointSteps(runDir).slice(-p.lastK);
+    const infos: EvalInfo[] = [];
+    for (const ck of ckpts) {
+      const bar = evalProgress(`[${p.name}] eval ${cfg.policy.id} s${seed} @${Number(ck)}`, seeds.length);
+      const r = await evalRun({ target: path.join(runDir, 'checkpoints', ck), episodes: seeds.length, seedStart: seeds[0], nEnvs: p.nEnvs, ema: true, ddimSteps: 0, reuse: true, onEpisode: bar.onEpisode });
+      bar.stop();
+      if (r.reused) ctx.log(`  reusing ${path.relative(o.resultsDir, r.outDir)}`);
+      infos.push(r.info);
+    }
+    perSeed.push({ seed, runDir, last: infos[infos.length - 1], scores: infos.map((i) => i.aggregated.avg_max_reward.value), successes: infos.map((i) => i.aggregated.success_rate.value) });
+  }
+  const pooled = perSeed.flatMap((s) => s.last.per_episode);
+  const stat = (xs: number[]) => ({ mean: mean(xs), std: xs.length > 1 ? std(xs) : 0, values: xs });
+  const first = perSeed[0];
+  const extras = await latencyAndDiversity(ctx, first.runDir);
+  const cfg0 = runConfigFor(ctx, entry, first.seed);
+  return {
+    env: ctx.task.env,
+    policy: entry.policy.id,
+    obs: ctx.task.obsType,
+    ...scoreBlock(pooled),
+    modes: modesBlock(ctx, pooled),
+    trainingSeeds: {
+      seeds: perSeed.map((s) => s.seed),
+      avgMaxReward: stat(perSeed.map((s) => s.scores[s.scores.length - 1])),
+      successRate: stat(perSeed.map((s) => s.successes[s.successes.length - 1])),
     },
-    o.updateReadme ? path.join(ROOT, 'README.md') : undefined,
-  );
-  return rows;
+    checkpoints: {
+      lastK: p.lastK,
+      steps: cfg0.train.steps,
+      sampler: samplerOf(cfg0),
+      meanOfLastK: stat(perSeed.map((s) => mean(s.scores))),
+      bestOfLastK: stat(perSeed.map((s) => Math.max(...s.scores))),
+    },
+    latency: extras.latency,
+    diversity: extras.diversity,
+    evalInfo: path.relative(o.resultsDir, path.join(first.runDir, 'eval', `${path.basename(checkpointSteps(first.runDir).at(-1)!)}-${samplerOf(cfg0)}`, 'eval_info.json')),
+    run: path.relative(o.resultsDir, first.runDir),
+  };
+}
+
+/** Latency (both samplers for diffusion policies) and the action-diversity probe of a run's last checkpoint. */
+async function latencyAndDiversity(ctx: Ctx, runDir: string): Promise<{ latency: LatencyRow[]; diversity?: DiversityProbe }> {
+  const { p, task } = ctx;
+  const cached = path.join(runDir, 'eval', `probes-${cfgHash({ last: lastStep(runDir), latency: p.latency, diversity: p.diversity, nEnvs: p.nEnvs, seeds: ctx.seeds })}.json`);
+  if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as { latency: LatencyRow[]; diversity?: DiversityProbe };
+  const envOptions = { obsType: task.obsType };
+  const latency: LatencyRow[] = [];
+  let diversity: DiversityProbe | undefined;
+  const own = await loadRunPolicy(runDir, { ema: true, ddimSteps: 0 });
+  const diffusion = own.cfg.policy.id !== 'mlp_bc';
+  try {
+    const history = startHistory(task.env, envOptions, ctx.seeds[0], own.cfg.policy.obsHorizon);
+    const probeSeed = multimodalSeed(task.env, ctx.seeds);
+    diversity = await diversityProbe(own.prepared.policy, { envId: task.env, envOptions, seed: probeSeed, K: p.diversity.K, radius: p.diversity.radius });
+    if (!diffusion) {
+      for (const batch of [1, p.nEnvs]) latency.push(await chunkLatency(own.prepared.policy, history, { sampler: 'deterministic', batch, reps: p.latency.reps }));
+    }
+  } finally {
+    own.prepared.policy.dispose();
+  }
+  if (diffusion) {
+    for (const sampler of ['ddpm', p.latency.ddimSteps] as const) {
+      const run = await loadRunPolicy(runDir, { ema: true, ddimSteps: sampler });
+      try {
+        const history = startHistory(task.env, envOptions, ctx.seeds[0], run.cfg.policy.obsHorizon);
+        for (const batch of [1, p.nEnvs]) {
+          ctx.log(`  latency ${samplerOf(run.cfg)} batch ${batch}`);
+          latency.push(await chunkLatency(run.prepared.policy, history, { sampler: samplerOf(run.cfg), batch, reps: p.latency.reps }));
+        }
+      } finally {
+        run.prepared.policy.dispose();
+      }
+    }
+  }
+  writeJsonAtomic(cached, { latency, diversity });
+  return { latency, diversity };
 }

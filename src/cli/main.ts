@@ -2,7 +2,9 @@
  * The `dpbench` command line. Commands are thin: parse, validate, call src/*.
  *
  *   dpbench envs                      list registered envs
- *   dpbench bench [--episodes 50]     score every available policy row, write results/leaderboard.*
+ *   dpbench bench [--profile quick] [--check reference.json]
+ *                                     collect → train → evaluate → report; results/leaderboard.*, index.html
+ *   dpbench report                    leaderboard.md, index.html and the README table again from leaderboard.json
  *   dpbench collect --env PushT-v0 --episodes 200 --seed-start 0
  *                                     scripted-expert demonstrations → results/datasets/<env>-<hash>/
  *   dpbench train --policy diffusion_unet [--config run.json] [--steps N] [--resume] [--backend auto]
@@ -12,15 +14,17 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { envIds, envRegistration } from '../../envs/index.ts';
 import { runBench } from '../bench/bench.ts';
+import { checkAgainst } from '../bench/check.ts';
+import { PROFILE_NAMES, profile } from '../bench/profiles.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { evalProgress, progress } from '../util/progress.ts';
 import { BACKENDS, initBackend, type BackendChoice } from '../backend.ts';
 import { parseRunConfig, trainRun } from '../train/run.ts';
 import { evalRun } from '../eval/eval-run.ts';
-import { leaderboardMarkdown } from '../report/leaderboard.ts';
+import { leaderboardMarkdown, readLeaderboard, writeLeaderboard } from '../report/leaderboard.ts';
 import { ROOT } from '../util/env-info.ts';
 
 function positiveInt(name: string) {
@@ -39,6 +43,15 @@ function nonNegativeInt(name: string) {
   };
 }
 
+function readJson(file: string, what: string): unknown {
+  if (!existsSync(file)) throw new InvalidArgumentError(`${what}: ${file} does not exist`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: ${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
 const program = new Command()
   .name('dpbench')
   .description('Simulation-in-the-loop benchmark harness for visuomotor imitation learning (Diffusion Policy).')
@@ -53,17 +66,39 @@ program
 
 program
   .command('bench')
-  .description('run every available policy on the protocol test seeds and write results/leaderboard.{json,md}')
-  .option('--episodes <n>', 'test episodes per row', positiveInt('--episodes'), 50)
+  .description('one bench profile end to end (collect → train → evaluate → report): results/leaderboard.{json,md}, index.html')
+  .option('--profile <name>', `${PROFILE_NAMES.join(', ')} (smoke: the pipeline in minutes; quick: ~30 min on 2 CPU cores; paper: the original's configs)`, 'quick')
+  .option('--episodes <n>', "test episodes per row (default: the profile's)", positiveInt('--episodes'))
   .option('--seed-start <n>', 'first test seed', nonNegativeInt('--seed-start'), 100000)
-  .option('--n-envs <n>', 'envs stepped in lockstep', positiveInt('--n-envs'), 10)
-  .option('--demos <n>', 'expert demonstrations whose mode histogram the rows are compared with', positiveInt('--demos'), 200)
-  .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
+  .option('--results <dir>', 'results folder (default: results/ for quick, results/<profile>/ otherwise)')
+  .option('--check <reference.json>', 'compare with a reference leaderboard and fail when a metric falls below its 95% interval')
+  .option('--no-readme', 'do not rewrite the README leaderboard table (only the quick profile writes it)')
+  .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+  .action(async (o: { profile: string; episodes?: number; seedStart: number; results?: string; check?: string; readme: boolean; backend: string }) => {
+    const p = profile(o.profile);
+    // Read the reference first: a bad path should fail before an hour of training, not after.
+    const reference = o.check ? readJson(o.check, '--check') : undefined;
+    await initBackend(o.backend as BackendChoice);
+    const resultsDir = path.resolve(o.results ?? (p.name === 'quick' ? path.join(ROOT, 'results') : path.join(ROOT, 'results', p.name)));
+    const lb = await runBench({ profile: p, resultsDir, episodes: o.episodes, seedStart: o.seedStart, updateReadme: o.readme && p.name === 'quick' && !o.results });
+    console.log(leaderboardMarkdown(lb));
+    console.log(`wrote ${path.join(resultsDir, 'leaderboard.json')} and leaderboard.md`);
+    if (reference !== undefined) {
+      const res = checkAgainst(reference, lb, o.check);
+      console.log(res.report);
+      if (!res.ok) process.exitCode = 1;
+    }
+  });
+
+program
+  .command('report')
+  .description('regenerate results/leaderboard.md, index.html and the README table from results/leaderboard.json (runs nothing)')
+  .option('--results <dir>', 'results folder holding leaderboard.json', path.join(ROOT, 'results'))
   .option('--no-readme', 'do not rewrite the README leaderboard table')
-  .action(async (o: { episodes: number; seedStart: number; nEnvs: number; demos: number; results: string; readme: boolean }) => {
-    const rows = await runBench({ episodes: o.episodes, seedStart: o.seedStart, nEnvs: o.nEnvs, demoEpisodes: o.demos, resultsDir: path.resolve(o.results), updateReadme: o.readme });
-    console.log(leaderboardMarkdown({ generated: '', protocol: `${rows[0].episodes} test episodes from seed ${o.seedStart}`, rows }));
-    console.log(`wrote ${path.join(o.results, 'leaderboard.json')} and leaderboard.md`);
+  .action(async (o: { results: string; readme: boolean }) => {
+    const resultsDir = path.resolve(o.results);
+    await writeLeaderboard(resultsDir, readLeaderboard(path.join(resultsDir, 'leaderboard.json')), o.readme ? path.join(ROOT, 'README.md') : undefined);
+    console.log(`wrote ${path.join(resultsDir, 'leaderboard.md')} and ${path.join(resultsDir, 'index.html')}`);
   });
 
 program
