@@ -24,7 +24,7 @@ export const LIFT_HEIGHT = 0.015;
  * Labels a trajectory of T `state` observations (26 numbers each), concatenated as a replay buffer
  * stores them.
  */
-export function labelOrder(observations: ArrayLike<number>, obsDim = OBS.dim): BlockStackModeLabel {
+export function labelOrder(observations: ArrayLike<number>, obsDim: number = OBS.dim): BlockStackModeLabel {
   if (obsDim !== OBS.dim) throw new Error(`labelOrder: BlockStack-v0 state observations have ${OBS.dim} numbers, got obsDim ${obsDim}`);
   const T = Math.floor(observations.length / obsDim);
   if (T * obsDim !== observations.length) throw new Error(`labelOrder: ${observations.length} numbers is not a whole number of ${obsDim}-dim observations`);

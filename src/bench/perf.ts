@@ -5,11 +5,14 @@
  * - PushT-v0 control steps per second (state observations, one core; each step = 10 physics steps),
  *   under random actions (mostly free motion) and under a scripted pusher that stays in contact with the
  *   T (the expensive case). Target: ≥ 2,000 control steps/s.
+ * - BlockStack-v0 control steps per second (state observations, one core; each step = 10 physics steps
+ *   of the 3-D scene), under random actions and under the scripted expert's actions (recorded first, so
+ *   the time is the env's alone: grasps, carries and stacks). Target: ≥ 500 control steps/s.
  * - Diffusion Policy: ms per training step (loss, gradients, AdamW) and per denoiser call at batch 1,
  *   for the configurations the PyTorch anchors (../shared/anchors) time, run side by side in the same
  *   process tree when Debian's python3-torch is installed (`--torch` installs it); ratio = ours / torch.
  *
- * `npm run perf -- --only pusht|dp` runs one group; `--backend` picks the tfjs backend (default auto).
+ * `npm run perf -- --only pusht|blockstack|dp` runs one group; `--backend` picks the tfjs backend (default auto).
  */
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { initBackend, type BackendChoice, type BackendInfo } from '../backend.ts
 import { diffusionBenchmarks, runTorchAnchors, torchAvailable } from './perf-dp.ts';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomState } from '../../envs/core/numpy-random.ts';
+import { BlockStackExpert } from '../../envs/block-stack/expert.ts';
 import { envInfo, ROOT } from '../util/env-info.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 
@@ -72,7 +76,63 @@ function pushtStepsPerSecond(actionRule: 'random' | 'contact', steps: number): {
   return { rate, contactsPerStep: contacts / steps };
 }
 
-function measure(name: string, repeats: number, fn: () => { rate: number; contactsPerStep: number }, target: number, note: string): Measurement {
+/** The scripted expert's actions on seeds 0, 1, … until `steps` actions: one flat array per episode. */
+function blockstackExpertActions(steps: number): number[][] {
+  const env = makeEnv('BlockStack-v0', { obsType: 'state' });
+  const episodes: number[][] = [];
+  for (let seed = 0, n = 0; n < steps; seed++) {
+    env.reset({ seed });
+    const expert = new BlockStackExpert(seed);
+    expert.reset(env.getState());
+    const actions: number[] = [];
+    for (let t = 0; t < env.spec.maxEpisodeSteps && n < steps; t++, n++) {
+      const a = expert.act(env.getState()).action;
+      actions.push(...a);
+      if (env.step(a).terminated) break;
+    }
+    episodes.push(actions);
+  }
+  env.close();
+  return episodes;
+}
+
+/**
+ * Control steps per second of BlockStack-v0 under uniform random actions, or replaying `recorded` expert
+ * episodes from their seeds (the expert's planning is not timed). Resets included.
+ */
+function blockstackStepsPerSecond(recorded: number[][] | null, steps: number): { rate: number; placedPerStep: number } {
+  const env = makeEnv('BlockStack-v0', { obsType: 'state' });
+  const rs = new RandomState(0);
+  const action = new Float64Array(5);
+  const { low, high } = env.spec.actionSpace;
+  let seed = 0;
+  let placed = 0;
+  let done = 0;
+  const t0 = performance.now();
+  while (done < steps) {
+    env.reset({ seed });
+    const episode = recorded?.[seed % recorded.length];
+    seed++;
+    for (let t = 0; done < steps; t++) {
+      if (episode !== undefined) {
+        if (5 * t >= episode.length) break;
+        for (let d = 0; d < 5; d++) action[d] = episode[5 * t + d];
+      } else {
+        for (let d = 0; d < 5; d++) action[d] = rs.uniform(low[d], high[d]);
+      }
+      const r = env.step(action);
+      done++;
+      placed += r.info.nPlaced as number;
+      if (r.terminated || r.truncated) break;
+    }
+  }
+  const rate = steps / ((performance.now() - t0) / 1000);
+  env.close();
+  return { rate, placedPerStep: placed / steps };
+}
+
+/** Median rate of `repeats` runs of `fn`, and the median of its per-step statistic (`stat`: its key and unit). */
+function measure<K extends string>(name: string, repeats: number, fn: () => { rate: number } & Record<K, number>, target: number, note: string, stat: { key: K; unit: string }): Measurement {
   fn(); // warm-up: wasm compilation and JIT
   const runs = Array.from({ length: repeats }, fn);
   const value = median(runs.map((r) => r.rate));
@@ -84,12 +144,13 @@ function measure(name: string, repeats: number, fn: () => { rate: number; contac
     meetsTarget: value >= target,
     note,
     runs: runs.map((r) => Math.round(r.rate)),
-    contactsPerStep: Math.round(median(runs.map((r) => r.contactsPerStep)) * 100) / 100,
+    [stat.key]: Math.round(median(runs.map((r) => r[stat.key])) * 100) / 100,
   };
-  console.log(`${name}: ${m.value} ${m.unit} (median of ${repeats}; runs ${(m.runs as number[]).join(', ')}; ${m.contactsPerStep} contacts/step) ${m.meetsTarget ? 'meets' : 'MISSES'} target >= ${target}`);
+  console.log(`${name}: ${m.value} ${m.unit} (median of ${repeats}; runs ${(m.runs as number[]).join(', ')}; ${m[stat.key]} ${stat.unit}) ${m.meetsTarget ? 'meets' : 'MISSES'} target >= ${target}`);
   return m;
 }
 
+const CONTACTS = { key: 'contactsPerStep', unit: 'contacts/step' } as const;
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 const backendArg = (args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'auto') as BackendChoice;
@@ -101,8 +162,15 @@ const stamp = new Date().toISOString();
 
 if (only === null || only === 'pusht') {
   const steps = Number(process.env.DPBENCH_PERF_STEPS ?? 3000);
-  benchmarks['pusht.step.random_actions'] = { ...measure('pusht.step.random_actions', 5, () => pushtStepsPerSecond('random', steps), 2000, 'PushT-v0, state obs, uniform random targets, one core, resets included'), measured: stamp };
-  benchmarks['pusht.step.pushing'] = { ...measure('pusht.step.pushing', 5, () => pushtStepsPerSecond('contact', steps), 2000, 'PushT-v0, state obs, a scripted pusher in contact with the T most steps, one core'), measured: stamp };
+  benchmarks['pusht.step.random_actions'] = { ...measure('pusht.step.random_actions', 5, () => pushtStepsPerSecond('random', steps), 2000, 'PushT-v0, state obs, uniform random targets, one core, resets included', CONTACTS), measured: stamp };
+  benchmarks['pusht.step.pushing'] = { ...measure('pusht.step.pushing', 5, () => pushtStepsPerSecond('contact', steps), 2000, 'PushT-v0, state obs, a scripted pusher in contact with the T most steps, one core', CONTACTS), measured: stamp };
+}
+if (only === null || only === 'blockstack') {
+  const steps = Number(process.env.DPBENCH_PERF_STEPS ?? 3000);
+  const placed = { key: 'placedPerStep', unit: 'cubes placed/step' } as const;
+  benchmarks['blockstack.step.random_actions'] = { ...measure('blockstack.step.random_actions', 5, () => blockstackStepsPerSecond(null, steps), 500, 'BlockStack-v0, state obs, uniform random actions, one core, resets included', placed), measured: stamp };
+  const expert = blockstackExpertActions(steps);
+  benchmarks['blockstack.step.expert'] = { ...measure('blockstack.step.expert', 5, () => blockstackStepsPerSecond(expert, steps), 500, "BlockStack-v0, state obs, the scripted expert's recorded actions (grasp, carry, stack), one core, resets included", placed), measured: stamp };
 }
 let backend: BackendInfo | null = null;
 if (only === null || only === 'dp') {

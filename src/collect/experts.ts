@@ -6,6 +6,9 @@
 import { PushTExpert, PUSHT_MODES } from '../../envs/push-t/expert.ts';
 import { labelMode } from '../../envs/push-t/modes.ts';
 import { tVerticesWorld } from '../../envs/push-t/geometry.ts';
+import { BlockStackExpert } from '../../envs/block-stack/expert.ts';
+import { labelOrder } from '../../envs/block-stack/modes.ts';
+import { BLOCKSTACK_MODES, OBS as BLOCKSTACK_OBS } from '../../envs/block-stack/env.ts';
 
 export interface ExpertSpec {
   /** Versioned name: part of every dataset's config hash, bumped when the expert's behaviour changes. */
@@ -41,6 +44,19 @@ export const EXPERTS: Record<string, ExpertSpec> = {
     label: (ep) => labelMode(ep.state, 5, 'state'),
     modes: PUSHT_MODES,
     labelObservations: (obs, obsDim) => labelMode(obs, obsDim, obsDim === 5 ? 'state' : 'keypoints'),
+  },
+  'BlockStack-v0': {
+    name: 'blockstack-expert-v1',
+    // `state` is the env's state observation: EE x, y, z, yaw, gripper width, then each cube's position
+    // and quaternion (getState() begins with it).
+    schema: { state: [BLOCKSTACK_OBS.dim], action: [5] },
+    make: (seed) => new BlockStackExpert(seed),
+    record: (s, out, t) => {
+      for (let k = 0; k < BLOCKSTACK_OBS.dim; k++) out.state[t * BLOCKSTACK_OBS.dim + k] = s[k];
+    },
+    label: (ep) => labelOrder(ep.state, BLOCKSTACK_OBS.dim),
+    modes: BLOCKSTACK_MODES,
+    labelObservations: (obs, obsDim) => labelOrder(obs, obsDim),
   },
 };
 
