@@ -5,9 +5,10 @@ import { meanVar } from './ops.ts';
 import { checkSize } from './linear.ts';
 
 /**
- * torch.nn.GroupNorm(groups, C, eps) on x [B, T, C] (torch's [B, C, T] transposed): channels are split
- * into `groups` contiguous groups of C/groups, each sample and group is normalised over T and its
- * channels, then y = x̂·weight + bias per channel. Parameters `weight` [C] = 1, `bias` [C] = 0.
+ * torch.nn.GroupNorm(groups, C, eps) on channels-last x [B, T, C] or [B, H, W, C] (torch's [B, C, …]
+ * transposed): channels are split into `groups` contiguous groups of C/groups, each sample and group is
+ * normalised over every position (T, or H·W) and its channels, then y = x̂·weight + bias per channel.
+ * Parameters `weight` [C] = 1, `bias` [C] = 0.
  */
 export class GroupNorm extends Module {
   readonly weight: tf.Variable;
@@ -26,15 +27,16 @@ export class GroupNorm extends Module {
     this.bias = this.param('bias', tf.zeros([channels]));
   }
 
-  /** x [B, T, C] → [B, T, C]. */
-  forward(x: tf.Tensor3D): tf.Tensor3D {
+  /** x [B, T, C] or [B, H, W, C] → the same shape. */
+  forward<T extends tf.Tensor3D | tf.Tensor4D>(x: T): T {
     const { groups: G, channels: C } = this;
-    if (x.rank !== 3 || x.shape[2] !== C) throw new Error(`GroupNorm(${G}, ${C}): input must be [B, T, ${C}], got [${x.shape.join(', ')}]`);
-    const [B, T] = x.shape;
-    const xg = tf.reshape(x, [B, T, G, C / G]);
+    if ((x.rank !== 3 && x.rank !== 4) || x.shape[x.rank - 1] !== C) {
+      throw new Error(`GroupNorm(${G}, ${C}): input must be [B, T, ${C}] or [B, H, W, ${C}], got [${x.shape.join(', ')}]`);
+    }
+    const xg = tf.reshape(x, [x.shape[0], -1, G, C / G]);
     const { mean, variance } = meanVar(xg, [1, 3]);
-    const xhat = tf.reshape(tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, this.eps))), [B, T, C]);
-    return tf.add(tf.mul(xhat, this.weight), this.bias) as tf.Tensor3D;
+    const xhat = tf.reshape(tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, this.eps))), x.shape);
+    return tf.add(tf.mul(xhat, this.weight), this.bias) as T;
   }
 }
 

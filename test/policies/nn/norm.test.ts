@@ -31,6 +31,26 @@ describe('GroupNorm', () => {
     gn.dispose();
   });
 
+  it('on images [B, H, W, C] normalises each sample and group over all H·W positions (torch on [B, C, H, W])', () => {
+    const [B, H, W, C, G] = [2, 3, 4, 8, 2];
+    const gn = new GroupNorm(G, C);
+    randomizeAffine(gn, 9);
+    const x = Float32Array.from(randn(B * H * W * C, testRandom(10)), (v, i) => 2 * v * (1 + (i % C)) - (i % C));
+    const y = inScope(() => {
+      const t = gn.forward(tf.tensor4d(x, [B, H, W, C]));
+      expect(t.shape).toEqual([B, H, W, C]);
+      return vals(t);
+    });
+    expect(maxRelErr(y, groupNormRef(x, B, H * W, C, G, vals(gn.weight), vals(gn.bias), 1e-5))).toBeLessThan(2e-6);
+    const xt = tf.tensor4d(randn(2 * 3 * 3 * 4, testRandom(11)), [2, 3, 3, 4]);
+    const small = new GroupNorm(2, 4);
+    randomizeAffine(small, 12);
+    checkGrads({ inputs: { x: xt }, params: small.namedParameters(), forward: (i) => small.forward(i.x as tf.Tensor4D), coords: 6 });
+    tf.dispose([xt]);
+    small.dispose();
+    gn.dispose();
+  });
+
   it('initialises weight 1, bias 0; has 2C parameters', () => {
     const gn = new GroupNorm(8, 32);
     expect(gn.parameterCount()).toBe(64);
@@ -51,7 +71,7 @@ describe('GroupNorm', () => {
   it('rejects channels not divisible by groups and wrong inputs', () => {
     expect(() => new GroupNorm(8, 12)).toThrow('GroupNorm: channels must be divisible by groups, got 12 channels and 8 groups');
     const gn = new GroupNorm(2, 4);
-    expect(() => gn.forward(tf.zeros([2, 4]) as unknown as tf.Tensor3D)).toThrow('GroupNorm(2, 4): input must be [B, T, 4], got [2, 4]');
+    expect(() => gn.forward(tf.zeros([2, 4]) as unknown as tf.Tensor3D)).toThrow('GroupNorm(2, 4): input must be [B, T, 4] or [B, H, W, 4], got [2, 4]');
     gn.dispose();
   });
 });

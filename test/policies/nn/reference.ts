@@ -190,3 +190,51 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
   return e / m;
 }
+
+/**
+ * torch Conv2d on channels-last images: y[b, h, w, o] = bias[o] + Σ_{c,i,j} W[o, c, i, j]·x[b, h·s + i − p, w·s + j − p, c]
+ * (zero outside); W in torch's [out, in, k, k] layout.
+ */
+export function conv2dRef(x: ArrayLike<number>, B: number, H: number, Wd: number, C: number, W: ArrayLike<number>, O: number, k: number, s: number, p: number, bias?: ArrayLike<number>) {
+  const Ho = Math.floor((H + 2 * p - k) / s) + 1;
+  const Wo = Math.floor((Wd + 2 * p - k) / s) + 1;
+  const y = new Float64Array(B * Ho * Wo * O);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Ho; h++)
+      for (let w = 0; w < Wo; w++)
+        for (let o = 0; o < O; o++) {
+          let acc = bias ? bias[o] : 0;
+          for (let i = 0; i < k; i++) {
+            const hi = h * s + i - p;
+            if (hi < 0 || hi >= H) continue;
+            for (let j = 0; j < k; j++) {
+              const wi = w * s + j - p;
+              if (wi < 0 || wi >= Wd) continue;
+              for (let c = 0; c < C; c++) acc += W[((o * C + c) * k + i) * k + j] * x[((b * H + hi) * Wd + wi) * C + c];
+            }
+          }
+          y[((b * Ho + h) * Wo + w) * O + o] = acc;
+        }
+  return { y, Ho, Wo };
+}
+
+/** torch MaxPool2d(k, s, p) on channels-last images: max over the window's in-bounds pixels (−∞ padding). */
+export function maxPool2dRef(x: ArrayLike<number>, B: number, H: number, Wd: number, C: number, k: number, s: number, p: number) {
+  const Ho = Math.floor((H + 2 * p - k) / s) + 1;
+  const Wo = Math.floor((Wd + 2 * p - k) / s) + 1;
+  const y = new Float64Array(B * Ho * Wo * C);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Ho; h++)
+      for (let w = 0; w < Wo; w++)
+        for (let c = 0; c < C; c++) {
+          let m = -Infinity;
+          for (let i = 0; i < k; i++)
+            for (let j = 0; j < k; j++) {
+              const hi = h * s + i - p;
+              const wi = w * s + j - p;
+              if (hi >= 0 && hi < H && wi >= 0 && wi < Wd) m = Math.max(m, x[((b * H + hi) * Wd + wi) * C + c]);
+            }
+          y[((b * Ho + h) * Wo + w) * C + c] = m;
+        }
+  return { y, Ho, Wo };
+}
