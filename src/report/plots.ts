@@ -59,7 +59,7 @@ export function scoreBarsSpec(rows: readonly ScoreBar[]): TopLevelSpec {
     spec: {
       width: 210,
       height: { step: 26 },
-      encoding: { y: { field: 'label', type: 'nominal', sort: rows.map((r) => r.label), title: null } },
+      encoding: { y: { field: 'label', type: 'nominal', sort: rows.map((r) => r.label), title: null, axis: { labelLimit: 320 } } },
       layer: [
         {
           mark: { type: 'bar', height: { band: 0.7 } },
@@ -94,7 +94,8 @@ export function learningCurveSpec(log: readonly TrainPoint[], logHref: string | 
     height: 170,
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'value', type: 'quantitative', scale: { type: positive ? 'log' : 'linear' }, title: positive ? 'loss (log scale)' : 'loss' },
+      // Not `nice`: a log axis rounded out to powers of ten flattens a curve that spans a factor of two.
+      y: { field: 'value', type: 'quantitative', scale: positive ? { type: 'log', nice: false } : { type: 'linear', zero: false }, title: positive ? 'loss (log scale)' : 'loss' },
       color: { field: 'series', type: 'nominal', scale: { domain: ['train loss', 'val loss'], range: [PALETTE[0], PALETTE[1]] }, legend: { orient: 'top-right', title: null } },
       ...(logHref ? { href: { value: logHref } } : {}),
     },

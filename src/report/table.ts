@@ -65,6 +65,15 @@ export function describe(v: unknown, depth = 0): Cell {
 const link = (href: string, c: Cell): Cell => (c === DASH ? c : { html: `<a href="${esc(href)}">${c.html}</a>`, sort: c.sort });
 const evalLink = (t: TableRow, c: Cell) => link(t.files.evalInfo, c);
 const numCol = (head: string, get: (r: LeaderboardRow) => unknown): Column => ({ head, num: true, cell: (t) => evalLink(t, describe(get(t.row))) });
+/** A statistic in [0, 1] or in bits: always three decimals, so that 1 reads as 1.000 beside 0.723. */
+const fixedCol = (head: string, get: (r: LeaderboardRow) => number | null | undefined): Column => ({
+  head,
+  num: true,
+  cell: (t) => {
+    const x = get(t.row);
+    return evalLink(t, isNum(x) ? { html: x.toFixed(3), sort: x } : DASH);
+  },
+});
 
 const FIXED: Column[] = [
   { head: 'env', cell: (t) => ({ html: esc(t.row.env), sort: t.row.env }) },
@@ -84,10 +93,10 @@ const FIXED: Column[] = [
       return evalLink(t, { html: parts.join(' · '), sort: parts.join(' ') });
     },
   },
-  numCol('JS to demos (bits)', (r) => r.modes?.jsToDemos),
-  numCol('mode entropy', (r) => r.modes?.entropy),
-  numCol('commitment', (r) => r.modes?.commitment),
-  numCol('switch rate', (r) => r.modes?.switchRate),
+  fixedCol('JS to demos (bits)', (r) => r.modes?.jsToDemos),
+  fixedCol('mode entropy', (r) => r.modes?.entropy),
+  fixedCol('commitment', (r) => r.modes?.commitment),
+  fixedCol('switch rate', (r) => r.modes?.switchRate),
 ];
 
 type Loose = Record<string, unknown>;
@@ -121,13 +130,15 @@ const OPTIONAL: Array<{ key: string; columns: Column[] }> = [
     key: 'latency',
     columns: [
       {
-        head: 'ms per action chunk',
+        head: 'ms per action chunk @ batch',
         num: true,
         cell: (t) => {
           const rows = field(t.row, 'latency');
           if (!Array.isArray(rows) || !rows.every((l) => typeof rec(l)?.sampler === 'string' && isNum(rec(l)?.batch) && isNum(rec(l)?.ms_mean))) return describe(rows);
           const ls = rows as Array<{ sampler: string; batch: number; ms_mean: number }>;
-          const html = ls.map((l) => `${esc(l.sampler)} ×${l.batch}: ${formatNumber(l.ms_mean)}`).join('<br>');
+          const bySampler = new Map<string, string[]>();
+          for (const l of ls) bySampler.set(l.sampler, [...(bySampler.get(l.sampler) ?? []), `${formatNumber(l.ms_mean)} @ ${l.batch}`]);
+          const html = [...bySampler].map(([s, ms]) => `${esc(s)}: ${ms.join(', ')}`).join('<br>');
           return link(t.files.probes ?? t.files.evalInfo, { html, sort: ls.length ? ls[0].ms_mean : '' });
         },
       },
@@ -142,7 +153,7 @@ const OPTIONAL: Array<{ key: string; columns: Column[] }> = [
         cell: (t) => {
           const d = rec(field(t.row, 'diversity'));
           if (!d || !isNum(d.clusters) || !isNum(d.K)) return describe(d);
-          const sizes = Array.isArray(d.sizes) ? ` (${d.sizes.join(' + ')})` : '';
+          const sizes = Array.isArray(d.sizes) ? ` (${d.sizes.length > 4 ? `largest ${d.sizes.slice(0, 3).join(', ')}, …` : d.sizes.join(' + ')})` : '';
           const spread = isNum(d.spread) ? `, spread ${formatNumber(d.spread)}` : '';
           return link(t.files.probes ?? t.files.evalInfo, { html: `${d.clusters} clusters of ${d.K}${sizes}${spread}`, sort: d.clusters });
         },

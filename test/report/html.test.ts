@@ -119,7 +119,7 @@ describe('results/index.html', () => {
     expect(dp['score across seeds (mean ± std)']).toBe('0.700 ± 0.050 (2 seeds)');
     expect(dp['success across seeds (mean ± std)']).toBe('0.450 ± 0.070 (2 seeds)');
     expect(dp['score of last k checkpoints']).toBe('mean 0.680 ± 0.040best 0.720 ± 0.030 (k = 2)');
-    expect(dp['ms per action chunk']).toBe('ddpm100 ×1: 251.5ddim8 ×1: 20.25');
+    expect(dp['ms per action chunk @ batch']).toBe('ddpm100: 251.5 @ 1, 1004 @ 8ddim8: 20.25 @ 1');
     expect(dp['action diversity']).toBe('2 clusters of 16 (10 + 6), spread 41.50');
     // Fields the report's code has never heard of still get a column.
     expect(dp['checkpoint tag']).toBe('epoch=0600');
