@@ -445,7 +445,7 @@ export function sampleCubes(rs: RandomState, out: Float64Array): Float64Array {
     let x = 0;
     let y = 0;
     for (let tries = 0; ; tries++) {
-      // Three 9 cm discs always fit in a 24 cm square; this only guards against a broken RNG.
+      // Three centres 9 cm apart always fit in a 24 cm square; this only guards against a broken RNG.
       if (tries === 10_000) throw new Error(`${BLOCKSTACK_ID}: no start position for cube ${i} after ${tries} draws`);
       x = rs.uniform(-SPAWN.half, SPAWN.half);
       y = rs.uniform(-SPAWN.half, SPAWN.half);

@@ -74,8 +74,9 @@ export const HOME = { x: 0, y: 0, z: 0.2, yaw: 0, width: GRIPPER.maxWidth } as c
 
 /**
  * Start poses: cube centres uniform in [−12, 12] cm² at rest on the table with a yaw uniform in
- * [−45°, 45°) (a quarter turn covers every pose of a cube), at least 9 cm apart: the open gripper spans
- * 9 cm across its fingers, so it descends onto any cube, at either grasp axis, without touching another.
+ * [−45°, 45°) (a quarter turn covers every pose of a cube), at least 9 cm apart: the open fingers reach
+ * 5.1 cm from the EE point and another cube's nearest point is ≥ 9 − 2.83 cm away, so the gripper
+ * descends onto any cube, at either grasp axis, at least 1 cm clear of the others.
  */
 export const SPAWN = { half: 0.12, minDistance: 0.09 } as const;
 

@@ -27,6 +27,13 @@ export const PHYSICS = {
   /** Rapier's TGS-soft substeps per physics step (its default). */
   solverIterations: 4,
   contactNaturalFrequency: 100,
+  /**
+   * Rapier's tolerances scale with this typical object size (m): prediction distance 0.02 and allowed
+   * penetration 0.005 times it. The default of 1 m would let contacts act 2 cm before they touch (a
+   * finger passing a cube 1.2 cm away shoved it) and tolerate 5 mm of penetration, half the placement
+   * tolerance; at 10 cm they are 2 mm and 0.5 mm.
+   */
+  lengthUnit: 0.1,
 } as const;
 
 /** What a scene is built from: the EE pose, the finger opening, and each cube's pose. */
@@ -78,6 +85,7 @@ export function buildWorld(R: Rapier, pose: ScenePose): BlockStackWorld {
   params.dt = 1 / PHYSICS.simHz;
   params.numSolverIterations = PHYSICS.solverIterations;
   params.contact_natural_frequency = PHYSICS.contactNaturalFrequency;
+  params.lengthUnit = PHYSICS.lengthUnit;
 
   const table = world.createRigidBody(R.RigidBodyDesc.fixed().setTranslation(0, 0, -TABLE.thickness / 2));
   world.createCollider(
