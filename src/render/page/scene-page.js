@@ -1,0 +1,358 @@
+/**
+ * The renderer page (plain ES module, run in headless Chromium; driven by src/render/renderer.ts).
+ *
+ * A scene is built once per SceneDescription (envs/core/scene.ts) and afterwards only its bodies move.
+ * The objects of each body (and the static ones) are merged into one mesh per material kind with vertex
+ * colours, so a frame costs a few draw calls. `render` draws a batch of frames as tiles of one render
+ * target and reads all pixels back at once; the pixels (RGB row-major, top row first, frame after frame)
+ * are run-length coded (`packRuns`, decoded by src/render/runs.ts) and returned as base64: the frames
+ * are mostly flat colour, and bytes through the DevTools protocol cost far more than the coding.
+ * Errors meant for the caller start with `dpbench-page:` (bad input; retrying would not help).
+ *
+ * Colour management is off: a material colour `#90ee90` is written to the image as the bytes 144, 238, 144
+ * (unlit objects), as the original's pygame drawing does.
+ */
+import * as THREE from 'three';
+
+THREE.ColorManagement.enabled = false;
+
+/** Largest render target side used for one batch (the caller splits bigger batches). */
+const MAX_TARGET = 4096;
+
+let renderer = null;
+const scenes = new Map();
+const targets = new Map();
+let rgba = new Uint8Array(0);
+let rgb = new Uint8Array(0);
+
+function fail(msg) {
+  throw new Error(`dpbench-page: ${msg}`);
+}
+
+function glRenderer() {
+  if (renderer) return renderer;
+  const canvas = document.createElement('canvas');
+  canvas.width = 1;
+  canvas.height = 1;
+  renderer = new THREE.WebGLRenderer({ canvas, antialias: false, alpha: false, depth: true, stencil: false, preserveDrawingBuffer: false, powerPreference: 'high-performance' });
+  renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
+  renderer.toneMapping = THREE.NoToneMapping;
+  renderer.autoClear = false;
+  renderer.sortObjects = true;
+  return renderer;
+}
+
+function geometryOf(shape, name) {
+  switch (shape.kind) {
+    case 'box':
+      // Depth 0: a rectangle in the z = 0 plane.
+      if (shape.size[2] === 0) return new THREE.PlaneGeometry(shape.size[0], shape.size[1]);
+      return new THREE.BoxGeometry(shape.size[0], shape.size[1], shape.size[2]);
+    case 'cylinder': {
+      // Height 0: a disc in the z = 0 plane (flat scenes need no side walls).
+      if (shape.height === 0) return new THREE.CircleGeometry(shape.radius, 64);
+      // three's cylinder runs along y; the description's along z.
+      const g = new THREE.CylinderGeometry(shape.radius, shape.radius, shape.height, 64, 1, false);
+      g.rotateX(Math.PI / 2);
+      return g;
+    }
+    case 'sphere':
+      return new THREE.SphereGeometry(shape.radius, 48, 24);
+    case 'plane':
+      return new THREE.PlaneGeometry(shape.size[0], shape.size[1]);
+    case 'extrude': {
+      const shapes = shape.polygons.map((poly) => new THREE.Shape(poly.map(([x, y]) => new THREE.Vector2(x, y))));
+      return shape.depth > 0 ? new THREE.ExtrudeGeometry(shapes, { depth: shape.depth, bevelEnabled: false, curveSegments: 1 }) : new THREE.ShapeGeometry(shapes);
+    }
+    default:
+      fail(`object ${name}: unknown primitive kind ${JSON.stringify(shape.kind)} (expected box, cylinder, sphere, plane or extrude)`);
+  }
+}
+
+function cameraOf(c) {
+  let cam;
+  if (c.kind === 'orthographic') cam = new THREE.OrthographicCamera(c.left, c.right, c.top, c.bottom, c.near, c.far);
+  else if (c.kind === 'perspective') cam = new THREE.PerspectiveCamera(c.fovDeg, 1, c.near, c.far);
+  else fail(`unknown camera kind ${JSON.stringify(c.kind)} (expected orthographic or perspective)`);
+  cam.position.set(c.position[0], c.position[1], c.position[2]);
+  cam.up.set(c.up[0], c.up[1], c.up[2]);
+  cam.lookAt(c.lookAt[0], c.lookAt[1], c.lookAt[2]);
+  cam.updateProjectionMatrix();
+  cam.updateMatrixWorld(true);
+  return cam;
+}
+
+/** Non-indexed copy of `g` transformed by `m`, with a constant vertex colour; uv dropped. */
+function bake(g, m, color) {
+  const flat = g.index ? g.toNonIndexed() : g;
+  flat.applyMatrix4(m);
+  if (!flat.getAttribute('normal')) flat.computeVertexNormals();
+  const n = flat.getAttribute('position').count;
+  const colors = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) colors.set([color.r, color.g, color.b], i * 3);
+  const out = { position: flat.getAttribute('position').array, normal: flat.getAttribute('normal').array, color: colors };
+  if (flat !== g) flat.dispose();
+  g.dispose();
+  return out;
+}
+
+/** One geometry from baked parts (positions, normals, colours concatenated). */
+function merge(parts) {
+  const geo = new THREE.BufferGeometry();
+  for (const key of ['position', 'normal', 'color']) {
+    const total = parts.reduce((a, p) => a + p[key].length, 0);
+    const arr = new Float32Array(total);
+    let o = 0;
+    for (const p of parts) {
+      arr.set(p[key], o);
+      o += p[key].length;
+    }
+    geo.setAttribute(key, new THREE.BufferAttribute(arr, 3));
+  }
+  geo.computeBoundingSphere();
+  return geo;
+}
+
+function buildScene(desc) {
+  const scene = new THREE.Scene();
+  const disposables = [];
+  const bodies = desc.bodies.map((name) => {
+    const g = new THREE.Group();
+    g.name = name;
+    scene.add(g);
+    return g;
+  });
+  const index = new Map(desc.bodies.map((n, i) => [n, i]));
+  // groups[-1 | body index][unlit ? 1 : 0] = baked parts
+  const groups = new Map();
+  const m = new THREE.Matrix4();
+  const q = new THREE.Quaternion();
+  const p = new THREE.Vector3();
+  const one = new THREE.Vector3(1, 1, 1);
+  for (const o of desc.objects) {
+    let b = -1;
+    if (o.body !== undefined) {
+      if (!index.has(o.body)) fail(`object ${o.name} is attached to body ${JSON.stringify(o.body)}, which is not in bodies [${desc.bodies.join(', ')}]`);
+      b = index.get(o.body);
+    }
+    if (!/^#[0-9a-fA-F]{6}$/.test(o.color)) fail(`object ${o.name}: color must be #rrggbb, got ${JSON.stringify(o.color)}`);
+    const pose = o.pose ?? { position: [0, 0, 0], quaternion: [0, 0, 0, 1] };
+    m.compose(p.fromArray(pose.position), q.fromArray(pose.quaternion), one);
+    const key = `${b}:${o.unlit ? 1 : 0}`;
+    if (!groups.has(key)) groups.set(key, { b, unlit: !!o.unlit, parts: [] });
+    groups.get(key).parts.push(bake(geometryOf(o.shape, o.name), m, new THREE.Color(o.color)));
+  }
+  for (const { b, unlit, parts } of groups.values()) {
+    const geometry = merge(parts);
+    const material = unlit ? new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide }) : new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
+    disposables.push(geometry, material);
+    const mesh = new THREE.Mesh(geometry, material);
+    // Bodies move anywhere: never cull them against the camera's frustum.
+    mesh.frustumCulled = false;
+    (b < 0 ? scene : bodies[b]).add(mesh);
+  }
+  if (desc.lights) {
+    scene.add(new THREE.AmbientLight(0xffffff, desc.lights.ambient));
+    const d = desc.lights.directional;
+    if (d) {
+      const light = new THREE.DirectionalLight(0xffffff, d.intensity);
+      // The light shines along `direction`: place it against it, aimed at the origin.
+      light.position.set(-d.direction[0], -d.direction[1], -d.direction[2]);
+      scene.add(light);
+      scene.add(light.target);
+    }
+  }
+  scene.updateMatrixWorld(true);
+  return { id: desc.id, scene, camera: cameraOf(desc.camera), bodies, background: new THREE.Color(desc.background), disposables };
+}
+
+function target(width, height) {
+  const key = `${width}x${height}`;
+  let rt = targets.get(key);
+  if (!rt) {
+    if (targets.size >= 4) {
+      for (const t of targets.values()) t.dispose();
+      targets.clear();
+    }
+    rt = new THREE.WebGLRenderTarget(width, height, { depthBuffer: true, stencilBuffer: false, generateMipmaps: false, minFilter: THREE.NearestFilter, magFilter: THREE.NearestFilter });
+    targets.set(key, rt);
+  }
+  return rt;
+}
+
+function decodeF32(b64) {
+  const s = atob(b64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+/**
+ * Draws `count` frames of scene `sceneId` at width × height each. `posesB64`: float32 little-endian,
+ * count × bodies × 7 (x, y, z, qx, qy, qz, qw). Returns the pixels, run-length coded, in base64.
+ */
+function render(sceneId, width, height, count, posesB64) {
+  const s = scenes.get(sceneId);
+  if (!s) fail(`scene ${JSON.stringify(sceneId)} was not added (have ${[...scenes.keys()].join(', ') || 'none'})`);
+  const nb = s.bodies.length;
+  const poses = decodeF32(posesB64);
+  if (poses.length !== count * nb * 7) fail(`render ${sceneId}: ${count} frames × ${nb} bodies need ${count * nb * 7} pose values, got ${poses.length}`);
+  const cols = Math.max(1, Math.min(Math.ceil(Math.sqrt((count * height) / width)), Math.floor(MAX_TARGET / width)));
+  const rows = Math.ceil(count / cols);
+  if (cols * width > MAX_TARGET || rows * height > MAX_TARGET) fail(`render ${sceneId}: ${count} frames of ${width}×${height} do not fit a ${MAX_TARGET}² target; send fewer per batch`);
+  const W = cols * width;
+  const H = rows * height;
+  const r = glRenderer();
+  const rt = target(W, H);
+  if (s.camera.isPerspectiveCamera && s.camera.aspect !== width / height) {
+    s.camera.aspect = width / height;
+    s.camera.updateProjectionMatrix();
+  }
+  r.setClearColor(s.background, 1);
+  rt.viewport.set(0, 0, W, H);
+  r.setRenderTarget(rt);
+  r.clear(true, true, false);
+  for (let i = 0; i < count; i++) {
+    for (let b = 0; b < nb; b++) {
+      const o = (i * nb + b) * 7;
+      const body = s.bodies[b];
+      body.position.set(poses[o], poses[o + 1], poses[o + 2]);
+      body.quaternion.set(poses[o + 3], poses[o + 4], poses[o + 5], poses[o + 6]);
+    }
+    // Tile i sits at column i % cols, row i / cols counted from the top of the image.
+    const col = i % cols;
+    const row = (i / cols) | 0;
+    rt.viewport.set(col * width, H - (row + 1) * height, width, height);
+    r.setRenderTarget(rt);
+    r.render(s.scene, s.camera);
+  }
+  if (rgba.length < W * H * 4) rgba = new Uint8Array(W * H * 4);
+  r.readRenderTargetPixels(rt, 0, 0, W, H, rgba);
+  r.setRenderTarget(null);
+  const frameBytes = width * height * 3;
+  if (rgb.length < count * frameBytes) rgb = new Uint8Array(count * frameBytes);
+  // readPixels rows run bottom-up; the output is top row first, frame after frame.
+  for (let i = 0; i < count; i++) {
+    const x0 = (i % cols) * width;
+    const top = H - 1 - ((i / cols) | 0) * height;
+    let o = i * frameBytes;
+    for (let y = 0; y < height; y++) {
+      let p = ((top - y) * W + x0) * 4;
+      for (let x = 0; x < width; x++, p += 4) {
+        rgb[o++] = rgba[p];
+        rgb[o++] = rgba[p + 1];
+        rgb[o++] = rgba[p + 2];
+      }
+    }
+  }
+  return packRuns(rgb.subarray(0, count * frameBytes)).toBase64();
+}
+
+let packed = new Uint8Array(0);
+
+/**
+ * PackBits over RGB pixels: a header byte h < 128 is followed by one pixel repeated h + 1 times; h ≥ 128
+ * by h − 127 literal pixels. Never more than 1/128 larger than the input.
+ */
+function packRuns(src) {
+  const n = src.length / 3;
+  const cap = src.length + Math.ceil(n / 128) + 1;
+  if (packed.length < cap) packed = new Uint8Array(cap);
+  let o = 0;
+  let i = 0;
+  while (i < n) {
+    let j = i + 1;
+    const p = 3 * i;
+    while (j < n && j - i < 128 && src[3 * j] === src[p] && src[3 * j + 1] === src[p + 1] && src[3 * j + 2] === src[p + 2]) j++;
+    if (j - i > 1) {
+      packed[o++] = j - i - 1;
+      packed[o++] = src[p];
+      packed[o++] = src[p + 1];
+      packed[o++] = src[p + 2];
+      i = j;
+      continue;
+    }
+    // Literal stretch: up to the next pair of equal pixels.
+    const start = i;
+    while (j < n && j - start < 128) {
+      const a = 3 * (j - 1);
+      const b = 3 * j;
+      if (src[a] === src[b] && src[a + 1] === src[b + 1] && src[a + 2] === src[b + 2]) {
+        j--;
+        break;
+      }
+      j++;
+    }
+    if (j <= start) j = start + 1;
+    packed[o++] = 127 + (j - start);
+    for (let k = 3 * start; k < 3 * j; k++) packed[o++] = src[k];
+    i = j;
+  }
+  return packed.subarray(0, o);
+}
+
+function addScene(desc) {
+  const old = scenes.get(desc.id);
+  if (old) for (const d of old.disposables) d.dispose();
+  scenes.set(desc.id, buildScene(desc));
+  return true;
+}
+
+function info() {
+  const r = glRenderer();
+  const gl = r.getContext();
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return {
+    userAgent: navigator.userAgent,
+    webgl: ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+    maxTarget: Math.min(MAX_TARGET, gl.getParameter(gl.MAX_RENDERBUFFER_SIZE), gl.getParameter(gl.MAX_TEXTURE_SIZE)),
+    webcodecs: typeof VideoEncoder === 'function',
+  };
+}
+
+/**
+ * Encodes `count` RGB frames (GET /blob/<inId>, width × height × 3 each) as an MP4 with WebCodecs through
+ * mediabunny's muxer. Returns { codec, mp4 (base64) }, or null when the browser can encode none of the
+ * codecs at this size.
+ */
+async function encodeMp4(inId, width, height, count, fps) {
+  const mb = await import('mediabunny');
+  let codec = null;
+  for (const c of ['avc', 'vp9', 'av1']) {
+    if (await mb.canEncodeVideo(c, { width, height, bitrate: 1e6 })) {
+      codec = c;
+      break;
+    }
+  }
+  if (codec === null) return null;
+  const res = await fetch(`/blob/${inId}`);
+  if (!res.ok) fail(`encodeMp4: frames blob ${inId} answered ${res.status}`);
+  const frames = new Uint8Array(await res.arrayBuffer());
+  const frameBytes = width * height * 3;
+  if (frames.length !== count * frameBytes) fail(`encodeMp4: ${count} frames of ${width}×${height}×3 need ${count * frameBytes} bytes, got ${frames.length}`);
+  const output = new mb.Output({ format: new mb.Mp4OutputFormat({ fastStart: 'in-memory' }), target: new mb.BufferTarget() });
+  // Small synthetic frames: a fixed bitrate well above what 96² at 10 fps needs keeps edges crisp.
+  const source = new mb.VideoSampleSource({ codec, bitrate: Math.max(2e5, width * height * fps * 2), keyFrameInterval: 5 });
+  output.addVideoTrack(source, { frameRate: fps });
+  await output.start();
+  const rgbx = new Uint8Array(width * height * 4);
+  for (let k = 0; k < count; k++) {
+    let p = k * frameBytes;
+    for (let q = 0; q < rgbx.length; q += 4) {
+      rgbx[q] = frames[p++];
+      rgbx[q + 1] = frames[p++];
+      rgbx[q + 2] = frames[p++];
+      rgbx[q + 3] = 255;
+    }
+    const sample = new mb.VideoSample(rgbx, { format: 'RGBX', codedWidth: width, codedHeight: height, timestamp: k / fps, duration: 1 / fps });
+    await source.add(sample);
+    sample.close();
+  }
+  await output.finalize();
+  return { codec, mp4: new Uint8Array(output.target.buffer).toBase64() };
+}
+
+export function install() {
+  window.dpbench = { addScene, render, info, encodeMp4 };
+  window.dpbenchReady = true;
+}

@@ -1,0 +1,38 @@
+/**
+ * Decoder of the page's run-length coding of RGB pixels (`packRuns` in src/render/page/scene-page.js):
+ * PackBits over 3-byte pixels. A header byte h < 128 is followed by one pixel repeated h + 1 times;
+ * h ≥ 128 by h − 127 literal pixels.
+ */
+export function unpackRuns(src: Uint8Array, out: Uint8Array): void {
+  let i = 0;
+  let o = 0;
+  const n = src.length;
+  while (i < n) {
+    const h = src[i++];
+    if (h < 128) {
+      const r = src[i];
+      const g = src[i + 1];
+      const b = src[i + 2];
+      i += 3;
+      const end = o + 3 * (h + 1);
+      if (end > out.length) break;
+      while (o < end) {
+        out[o++] = r;
+        out[o++] = g;
+        out[o++] = b;
+      }
+    } else {
+      const len = 3 * (h - 127);
+      if (o + len > out.length || i + len > n) {
+        o = -1;
+        break;
+      }
+      out.set(src.subarray(i, i + len), o);
+      i += len;
+      o += len;
+    }
+  }
+  if (o !== out.length || i !== n) {
+    throw new Error(`renderer: corrupt pixel runs (${src.length} bytes decoded to ${o < 0 ? 'an overflow' : `${o} bytes`}, expected ${out.length})`);
+  }
+}
