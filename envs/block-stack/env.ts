@@ -172,17 +172,17 @@ export class BlockStackEnv implements Env {
 
   getState(): number[] {
     this.assertReset();
-    const out = this.observeInto(new Array<number>(STATE.snapshot));
+    const snap = this.sim!.world.takeSnapshot();
+    const words = Math.ceil(snap.length / 4);
+    const out = this.observeInto(new Array<number>(STATE.snapshot + words).fill(0));
     out[STATE.grip] = this.grip;
     for (let i = 0; i < 3; i++) out[STATE.timers + i] = this.timers[i];
     out[STATE.best] = this.best;
-    const snap = this.sim!.world.takeSnapshot();
     out[STATE.snapshotBytes] = snap.length;
-    const words = Math.ceil(snap.length / 4);
     const padded = new Uint8Array(words * 4);
     padded.set(snap);
     const view = new DataView(padded.buffer);
-    for (let k = 0; k < words; k++) out.push(view.getUint32(4 * k, true));
+    for (let k = 0; k < words; k++) out[STATE.snapshot + k] = view.getUint32(4 * k, true);
     return out;
   }
 
