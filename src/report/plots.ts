@@ -23,6 +23,14 @@ const CONFIG = {
   view: { stroke: null },
 };
 
+/**
+ * Bars are drawn as two layers: those whose datum has an `href` link to it, the others (the
+ * demonstrations, a run whose eval_info.json is missing) are plain — one layer would link them to "undefined".
+ */
+const WITH_LINK = [{ filter: 'isValid(datum.href)' }];
+const WITHOUT_LINK = [{ filter: '!isValid(datum.href)' }];
+const HREF = { field: 'href', type: 'nominal' } as const;
+
 export const SCORE_METRICS = [
   { key: 'avgMaxReward', title: 'mean max score' },
   { key: 'successRate', title: 'success rate' },
@@ -31,7 +39,7 @@ export const SCORE_METRICS = [
 
 export interface ScoreBar {
   label: string;
-  href: string;
+  href?: string;
   color: string;
   avgMaxReward: Interval;
   successRate: Interval;
@@ -48,9 +56,14 @@ export function scoreBarsSpec(rows: readonly ScoreBar[]): TopLevelSpec {
       low: r[m.key].low,
       high: r[m.key].high,
       text: r[m.key].value.toFixed(3),
-      href: r.href,
+      ...(r.href ? { href: r.href } : {}),
     })),
   );
+  const bar = { type: 'bar', height: { band: 0.7 } } as const;
+  const barEncoding = {
+    x: { field: 'value', type: 'quantitative' as const, scale: { domain: [0, 1] }, title: null },
+    color: { field: 'label', type: 'nominal' as const, scale: { domain: rows.map((r) => r.label), range: rows.map((r) => r.color) }, legend: null },
+  };
   return {
     config: CONFIG,
     data: { values },
@@ -61,14 +74,8 @@ export function scoreBarsSpec(rows: readonly ScoreBar[]): TopLevelSpec {
       height: { step: 26 },
       encoding: { y: { field: 'label', type: 'nominal', sort: rows.map((r) => r.label), title: null, axis: { labelLimit: 320 } } },
       layer: [
-        {
-          mark: { type: 'bar', height: { band: 0.7 } },
-          encoding: {
-            x: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, title: null },
-            color: { field: 'label', type: 'nominal', scale: { domain: rows.map((r) => r.label), range: rows.map((r) => r.color) }, legend: null },
-            href: { field: 'href', type: 'nominal' },
-          },
-        },
+        { transform: WITH_LINK, mark: bar, encoding: { ...barEncoding, href: HREF } },
+        { transform: WITHOUT_LINK, mark: bar, encoding: barEncoding },
         { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } } },
         { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { x: { field: 'high', type: 'quantitative' }, text: { field: 'text' } } },
       ],
@@ -142,9 +149,8 @@ export function modeHistogramSpec(sources: readonly ModeSource[], modes: readonl
       y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: 'share of episodes' },
     },
     layer: [
-      // Two bar layers, so that bars without a run (the demonstrations) get no link at all.
-      { transform: [{ filter: 'isValid(datum.href)' }], mark: { type: 'bar' }, encoding: { color, href: { field: 'href', type: 'nominal' } } },
-      { transform: [{ filter: '!isValid(datum.href)' }], mark: { type: 'bar' }, encoding: { color } },
+      { transform: WITH_LINK, mark: { type: 'bar' }, encoding: { color, href: HREF } },
+      { transform: WITHOUT_LINK, mark: { type: 'bar' }, encoding: { color } },
       { mark: { type: 'text', dy: -5, fontSize: 10 }, encoding: { text: { field: 'count', type: 'quantitative' } } },
     ],
   };

@@ -20,7 +20,7 @@ export interface RunFiles {
   /** The evaluated checkpoint (`eval/<ckpt>/`). */
   checkpoint: string;
   /** Links (relative to results/, URL-encoded); a file that does not exist has none. */
-  evalInfo: string;
+  evalInfo?: string;
   config?: string;
   envInfo?: string;
   episodes?: string;
@@ -49,7 +49,7 @@ export function runFiles(resultsDir: string, evalInfoRel: string): RunFiles {
   return {
     name: path.posix.basename(runDir),
     checkpoint: inEval ? path.posix.basename(evalDir) : '',
-    evalInfo: href(evalInfoRel),
+    evalInfo: link(evalInfoRel),
     config: link(path.posix.join(runDir, 'config.json')),
     envInfo: link(path.posix.join(runDir, 'env_info.json')),
     episodes: link(path.posix.join(evalDir, 'episodes.jsonl')),

@@ -62,7 +62,7 @@ export function describe(v: unknown, depth = 0): Cell {
   return { html: parts.map(({ k, c }) => `${esc(words(k))} ${c.html}`).join(' · '), sort: parts.find((p) => typeof p.c.sort === 'number')?.c.sort ?? '' };
 }
 
-const link = (href: string, c: Cell): Cell => (c === DASH ? c : { html: `<a href="${esc(href)}">${c.html}</a>`, sort: c.sort });
+const link = (href: string | undefined, c: Cell): Cell => (c === DASH || !href ? c : { html: `<a href="${esc(href)}">${c.html}</a>`, sort: c.sort });
 const evalLink = (t: TableRow, c: Cell) => link(t.files.evalInfo, c);
 const numCol = (head: string, get: (r: LeaderboardRow) => unknown): Column => ({ head, num: true, cell: (t) => evalLink(t, describe(get(t.row))) });
 /** A statistic in [0, 1] or in bits: always three decimals, so that 1 reads as 1.000 beside 0.723. */
@@ -175,7 +175,7 @@ const KNOWN = new Set(['env', 'policy', 'obs', 'episodes', 'avgMaxReward', 'succ
 function runCell(t: TableRow): Cell {
   const f = t.files;
   const links = [
-    `<a href="${esc(f.evalInfo)}">eval_info</a>`,
+    f.evalInfo && `<a href="${esc(f.evalInfo)}">eval_info</a>`,
     f.config && `<a href="${esc(f.config)}">config</a>`,
     f.envInfo && `<a href="${esc(f.envInfo)}">env_info</a>`,
     f.episodes && `<a href="${esc(f.episodes)}">episodes</a>`,

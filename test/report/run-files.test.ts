@@ -30,6 +30,7 @@ describe('runFiles', () => {
     const run = path.join(tmp, 'runs', 'E__p q__s0__h');
     mkdirSync(path.join(run, 'eval', 'last', 'videos'), { recursive: true });
     writeFileSync(path.join(run, 'config.json'), '{}');
+    writeFileSync(path.join(run, 'eval', 'last', 'eval_info.json'), '{}');
     writeFileSync(path.join(run, 'eval', 'last', 'videos', 'ep_100010.gif'), '');
     writeFileSync(path.join(run, 'eval', 'last', 'videos', 'ep_100002.gif'), '');
     writeFileSync(path.join(run, 'eval', 'last', 'videos', 'notes.txt'), '');
@@ -41,6 +42,7 @@ describe('runFiles', () => {
     expect([f.envInfo, f.trainLog, f.episodes, f.probes]).toEqual([undefined, undefined, undefined, undefined]);
     expect(f.videos.map((v) => v.seed)).toEqual([100002, 100010]);
     expect(f.log).toEqual([]);
+    expect(runFiles(tmp, 'runs/E__p q__s0__h/eval/other/eval_info.json').evalInfo).toBeUndefined();
   });
 });
 
