@@ -14,6 +14,8 @@
  * EE moves straight towards the target by at most 2 mm (20 cm/s) and turns by at most 0.9° (90°/s), and
  * the fingers' opening target moves towards the command at 20 cm/s, staying within 5 mm (10 N) of the
  * actual opening. Targets outside the bounds are clipped; NaN, ±Infinity or a wrong length are errors.
+ * The hand is position-controlled with no force limit: fingertips driven down onto a cube press it up
+ * to ~1 cm into the table until they lift (a real arm would stall; this one does not).
  *
  * ## Observation space (`obsType`)
  * - `state` (default, float32, 26): EE x, y, z, yaw; gripper width (measured gap between the pads);

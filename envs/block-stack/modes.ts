@@ -10,6 +10,8 @@
  * - one cube lifted: the order is committed to once it rests on another cube at the last observation
  *   (that one is the bottom, the unlifted third the top); otherwise no mode was expressed;
  * - none lifted: `none`.
+ * Cubes first seen lifted at the same observation (a stretch of a rollout that starts mid-stack) are
+ * ordered by their height then: the lower one was stacked first.
  */
 import { OBS, supportOf, BLOCKSTACK_MODES, type BlockStackMode } from './env.ts';
 import { CUBE_HALF, CUBES } from './geometry.ts';
@@ -29,13 +31,18 @@ export function labelOrder(observations: ArrayLike<number>, obsDim: number = OBS
   const T = Math.floor(observations.length / obsDim);
   if (T * obsDim !== observations.length) throw new Error(`labelOrder: ${observations.length} numbers is not a whole number of ${obsDim}-dim observations`);
   const firstLift = [Infinity, Infinity, Infinity];
+  const liftZ = [0, 0, 0];
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < 3; i++) {
-      if (firstLift[i] === Infinity && observations[t * obsDim + OBS.cubes + OBS.cubeStride * i + 2] > CUBE_HALF + LIFT_HEIGHT) firstLift[i] = t;
+      const z = observations[t * obsDim + OBS.cubes + OBS.cubeStride * i + 2];
+      if (firstLift[i] === Infinity && z > CUBE_HALF + LIFT_HEIGHT) {
+        firstLift[i] = t;
+        liftZ[i] = z;
+      }
     }
   }
-  // Lifted cubes by time of first lift (ties by cube order, so the label is a function of the data).
-  const lifted = [0, 1, 2].filter((i) => firstLift[i] < Infinity).sort((a, b) => firstLift[a] - firstLift[b] || a - b);
+  // Lifted cubes by time of first lift, then by height (then cube order: the label is a function of the data).
+  const lifted = [0, 1, 2].filter((i) => firstLift[i] < Infinity).sort((a, b) => firstLift[a] - firstLift[b] || liftZ[a] - liftZ[b] || a - b);
   let order: number[];
   if (lifted.length >= 2) {
     const bottom = lifted.length === 3 ? lifted[2] : [0, 1, 2].find((i) => !lifted.includes(i))!;

@@ -46,6 +46,12 @@ describe('BlockStack order labels from observations', () => {
     expect(labelOrder(trajectory([HOME, HOME, HOME]))).toBe('none');
   });
 
+  it('orders cubes already lifted at the first observation by height (a stretch starting mid-stack)', () => {
+    // Blue rests on green, red is carried above them: GBR, though red's index comes first.
+    const mid: Pos[] = [[0, 0.1, 0.15], [0, 0.1, REST], [0, 0.1, 0.06]];
+    expect(labelOrder(trajectory([mid, mid]))).toBe('GBR');
+  });
+
   it('does not count a cube tipped onto its edge (centre at 2.83 cm) as lifted', () => {
     const tipped: Pos[] = [[-0.1, 0, 0.0283], HOME[1], HOME[2]];
     expect(labelOrder(trajectory([HOME, tipped, tipped]))).toBe('none');
