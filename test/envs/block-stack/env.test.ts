@@ -145,7 +145,8 @@ describe('BlockStack-v0 physics against closed forms', () => {
       if (b.isDynamic() && Math.abs(b.mass() - 0.1) < 1e-6) {
         cubes++;
         const he = b.collider(0).halfExtents();
-        expect([he.x, he.y, he.z].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.02, 0.02, 0.02]);
+        expect(he).not.toBeNull();
+        expect([he!.x, he!.y, he!.z].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.02, 0.02, 0.02]);
       }
     });
     world.free();
