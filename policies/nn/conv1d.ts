@@ -8,6 +8,7 @@ import { Module, type Init } from './module.ts';
 import { kaimingUniformBound, type WeightInit } from './init.ts';
 import { matmul2d, mulTransA } from './ops.ts';
 import { checkSize } from './linear.ts';
+import { im2col1d } from './kernels.ts';
 
 export interface Conv1dOptions {
   /** torch default 1. */
@@ -91,53 +92,22 @@ function conv1dIm2col(x: tf.Tensor3D, w: tf.Tensor2D, k: number, s: number, p: n
   const O = w.shape[1];
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xx, ww, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
-    const cols = im2col(xx, k, s, p, To);
+    const cols = im2col1d(xx, k, s, p, To);
     save([cols, ww]);
     return {
       value: tf.matMul(cols, ww),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sc, sw] = saved as tf.Tensor2D[];
         const g = dy as tf.Tensor2D;
-        let dyz = tf.reshape(g, [B, To, 1, O]);
-        if (s > 1) dyz = tf.pad(dyz, [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
-        // dx[τ] = Σ_j dYz[τ + p − j]·W_jᵀ: a stride-1 im2col of dYz shifted by k − 1 − p, its taps in
-        // reverse order so that block j meets W_jᵀ (no tf.reverse: 27 ns/element on wasm).
-        const dcols = im2col(tf.reshape(dyz, [B, To * s, O]), k, 1, k - 1 - p, T, true);
+        // dx[τ] = Σ_j dYz[τ + p − j]·W_jᵀ, dYz being dY with s − 1 zeros after each step: a stride-1
+        // im2col of dYz shifted by k − 1 − p, its taps in reverse order so that block j meets W_jᵀ (no
+        // tf.reverse: 27 ns/element on wasm).
+        const dcols = im2col1d(tf.reshape(g, [B, To, O]), k, 1, k - 1 - p, T, true, s);
         const wT = tf.reshape(tf.transpose(tf.reshape(sw, [k, C, O]), [0, 2, 1]), [k * O, C]);
         return [tf.reshape(tf.matMul(dcols, wT as tf.Tensor2D), [B, T, C]), mulTransA(sc, g)];
       },
     };
   })(x, w) as tf.Tensor2D;
-}
-
-/**
- * [B, L, C] → [B·To, k·C] whose row (b, t) is x̃[b, t·s + j, :] for j = 0…k−1, x̃ being x shifted right by
- * `before` with zeros around it (negative `before` crops). The input is padded (or cropped) to
- * (To + ⌊(k−1)/s⌋)·s steps and viewed as [B, coarse step, phase, C], so tap j = q·s + r is one slice at
- * coarse offset q, phase r. `reversed` lays the taps out k−1…0. Plain tf ops: only used inside custom
- * gradients.
- */
-function im2col(x: tf.Tensor3D, k: number, s: number, before: number, To: number, reversed = false): tf.Tensor2D {
-  const [B, L, C] = x.shape;
-  const Lq = To + Math.floor((k - 1) / s);
-  const xe = padT(x, before, Lq * s - L - before);
-  const x4 = tf.reshape(xe, [B, Lq, s, C]);
-  const taps: tf.Tensor[] = [];
-  for (let i = 0; i < k; i++) {
-    const j = reversed ? k - 1 - i : i;
-    taps.push(tf.reshape(tf.slice(x4, [0, Math.floor(j / s), j % s, 0], [B, To, 1, C]), [B, To, C]));
-  }
-  return tf.reshape(k === 1 ? taps[0] : tf.concat(taps, 2), [B * To, k * C]);
-}
-
-/** Zero-pads axis 1 of [B, L, C] by `before`/`after` steps; negative amounts crop instead. */
-function padT(x: tf.Tensor3D, before: number, after: number): tf.Tensor3D {
-  const [B, L, C] = x.shape;
-  const cropB = Math.max(0, -before);
-  const cropA = Math.max(0, -after);
-  let y = cropB || cropA ? tf.slice(x, [0, cropB, 0], [B, L - cropB - cropA, C]) : x;
-  if (before > 0 || after > 0) y = tf.pad(y, [[0, 0], [Math.max(0, before), Math.max(0, after)], [0, 0]]);
-  return y;
 }
 
 export interface ConvTranspose1dOptions {

@@ -2,6 +2,6 @@
 import { initBackend, type BackendChoice } from '../backend.ts';
 import { timeCase } from './perf-dp.ts';
 
-const [name, backend = 'wasm'] = process.argv.slice(2);
+const [name, backend = 'wasm', workers] = process.argv.slice(2);
 await initBackend(backend as BackendChoice);
-console.log(JSON.stringify(await timeCase(name)));
+console.log(JSON.stringify(await timeCase(name, workers ? Number(workers) : undefined)));

@@ -2,7 +2,9 @@
  * Diffusion Policy speed, ours against the PyTorch anchors run on the same machine in the same
  * `npm run perf` (../shared/anchors: the same architectures, AdamW + MSE on the noise, float32, 2 threads).
  * A train step here is the whole of ours: batch normalization, noise and step sampling, forward,
- * backward, AdamW (EMA excluded, as in the anchors). The denoiser call is one εθ at batch 1.
+ * backward, AdamW (EMA excluded, as in the anchors), with the trainer's gradient threads (data-parallel.ts:
+ * one per core, at most 2, sharing the micro-batches; the anchors use 2 threads too); the same step in
+ * one thread is reported beside it. The denoiser call is one εθ at batch 1.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +13,8 @@ import * as tf from '../../policies/nn/tf.ts';
 import { LinearNormalizer } from '../../policies/core/normalizer.ts';
 import { DiffusionPolicy, type DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
 import { AdamW } from '../train/adamw.ts';
-import { batchGradients } from '../train/grads.ts';
+import { GradientPool, resolveWorkers } from '../train/data-parallel.ts';
+import { partCount } from '../train/grads.ts';
 import { ROOT } from '../util/env-info.ts';
 import type { Measurement } from './perf.ts';
 
@@ -25,8 +28,8 @@ interface Case {
   /** Figure the issue quotes for the anchor, for when torch is not installed. */
   quotedMs: { train: number; denoise?: number };
   repeats: number;
-  /** Micro-batch for the forward/backward (0: whole batch); the wasm32 heap is 4 GB. */
-  micro?: number;
+  /** Micro-batch for the forward/backward (0: whole batch): the parts the gradient threads share; the wasm32 heap is 4 GB. */
+  micro: number;
 }
 
 interface AnchorLine {
@@ -41,10 +44,10 @@ interface AnchorLine {
 const small = { diffusionStepEmbedDim: 128, downDims: [64, 128, 256] };
 const paper = { diffusionStepEmbedDim: 256, downDims: [256, 512, 1024] };
 const CASES: Case[] = [
-  { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5 },
-  { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3 },
+  { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5, micro: 32 },
+  { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3, micro: 128 },
   { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 16 },
-  { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: (a) => a.model !== undefined && a.batch === 64, quotedMs: { train: 1493, denoise: 55 }, repeats: 3 },
+  { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: (a) => a.model !== undefined && a.batch === 64, quotedMs: { train: 1493, denoise: 55 }, repeats: 3, micro: 32 },
   { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3, micro: 64 },
 ];
 
@@ -76,16 +79,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
  * Each case runs in its own process: a fresh wasm heap (the 65M-parameter U-Net with AdamW needs ~1.5 GB
  * of the 4 GB wasm32 heap, and the heap never shrinks after the cases before it).
  */
-export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend: string): Promise<Array<{ name: string; measurement: Measurement }>> {
+export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend: string, requestedWorkers?: number): Promise<Array<{ name: string; measurement: Measurement }>> {
   const out: Array<{ name: string; measurement: Measurement }> = [];
   for (const c of CASES) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'bench', 'perf-dp-case.ts'), c.name, backend], { encoding: 'utf8', maxBuffer: 1 << 24, cwd: ROOT });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'bench', 'perf-dp-case.ts'), c.name, backend, ...(requestedWorkers ? [String(requestedWorkers)] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, cwd: ROOT });
     const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
     if (r.status !== 0 || !line) {
       console.log(`${c.name}: failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter((l) => /Error|Abort/.test(l)).slice(0, 2).join(' ').slice(0, 300)}`);
       continue;
     }
-    const { train, den, params } = JSON.parse(line) as { train: number; den: number; params: number };
+    const { train, workers, phases, train1, den, params } = JSON.parse(line) as CaseTiming;
     const a = anchors?.find(c.anchor);
     const torchTrain = a?.train_step_ms ?? null;
     const torchDen = a?.denoise_call_b1_ms ?? null;
@@ -95,43 +98,72 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend:
       repeats: c.repeats,
       target: { max: torchTrain ?? c.quotedMs.train },
       meetsTarget: train <= (torchTrain ?? c.quotedMs.train),
-      note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch}${c.micro ? ` (micro-batches of ${c.micro})` : ''}, obs ${c.obsDim} x To 2, horizon 16; ${params.toLocaleString('en-US')} parameters`,
+      note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch} (micro-batches of ${c.micro}), ${workers} gradient thread${workers > 1 ? 's' : ''}, obs ${c.obsDim} x To 2, horizon 16; ${params.toLocaleString('en-US')} parameters`,
+      workers,
+      microBatch: c.micro,
+      phasesMs: { gradients: Math.round(phases.gradients), optimizer: Math.round(phases.optimizer), publishParams: Math.round(phases.publish) },
+      singleThreadTrainStepMs: Math.round(train1),
+      ratioTrainSingleThread: Math.round((train1 / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
       denoiseCallB1Ms: Math.round(den * 10) / 10,
       torch: a ? { trainStepMs: torchTrain, denoiseCallB1Ms: torchDen, params: a.params, measuredSideBySide: true } : { trainStepMs: c.quotedMs.train, denoiseCallB1Ms: c.quotedMs.denoise ?? null, measuredSideBySide: false, note: 'python3-torch not installed: the issue-quoted figures from a machine of this kind (run `npm run perf -- --torch`)' },
       ratioTrain: Math.round((train / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
       ratioDenoise: Math.round((den / (torchDen ?? c.quotedMs.denoise ?? NaN)) * 100) / 100,
       parameters: params,
     };
-    console.log(`${c.name}: train step ${m.value} ms (torch ${torchTrain ?? `${c.quotedMs.train} quoted`} → ratio ${m.ratioTrain}); denoiser b1 ${m.denoiseCallB1Ms} ms (torch ${torchDen ?? `${c.quotedMs.denoise} quoted`} → ratio ${m.ratioDenoise})`);
+    console.log(`${c.name}: train step ${m.value} ms with ${workers} threads, ${m.singleThreadTrainStepMs} ms in one (torch ${torchTrain ?? `${c.quotedMs.train} quoted`} → ratio ${m.ratioTrain}, ${m.ratioTrainSingleThread} in one thread); denoiser b1 ${m.denoiseCallB1Ms} ms (torch ${torchDen ?? `${c.quotedMs.denoise} quoted`} → ratio ${m.ratioDenoise})`);
     out.push({ name: c.name, measurement: m });
   }
   return out;
 }
 
-/** Times one case in this process: median train step and denoiser call at batch 1. */
-export async function timeCase(name: string): Promise<{ train: number; den: number; params: number }> {
+export interface CaseTiming {
+  /** Median ms per train step with `workers` gradient threads. */
+  train: number;
+  workers: number;
+  /** Median ms of its phases: gradients (all threads), AdamW, publishing the parameters. */
+  phases: { gradients: number; optimizer: number; publish: number };
+  /** Median ms per train step in one thread (the same step, bit for bit). */
+  train1: number;
+  den: number;
+  params: number;
+}
+
+/**
+ * Times one case in this process: median train step with the trainer's gradient threads and in one thread
+ * (repeats interleaved, so a change in the machine's load hits both alike), and the denoiser at batch 1.
+ */
+export async function timeCase(name: string, requestedWorkers?: number): Promise<CaseTiming> {
   const c = CASES.find((x) => x.name === name);
   if (!c) throw new Error(`perf: unknown case ${name}; known: ${CASES.map((x) => x.name).join(', ')}`);
-  {
-    const Tp = 16;
-    const Da = 2;
-    const To = 2;
-    const norm = (d: number) => LinearNormalizer.fromLimits(new Array(d).fill(0), new Array(d).fill(512));
-    const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da }, { obs: norm(c.obsDim), action: norm(Da) });
-    const vars = policy.namedVariables();
-    const opt = new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 });
-    const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512) };
-    policy.setTraining(true);
-    const trainStep = (seed: number) => {
+  const Tp = 16;
+  const Da = 2;
+  const To = 2;
+  const norm = (d: number) => LinearNormalizer.fromLimits(new Array(d).fill(0), new Array(d).fill(512));
+  const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da }, { obs: norm(c.obsDim), action: norm(Da) });
+  const vars = policy.namedVariables();
+  const opt = new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 });
+  const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512) };
+  policy.setTraining(true);
+  const workers = resolveWorkers(requestedWorkers, tf.getBackend(), partCount(c.batch, c.micro), policy.toJSON());
+  const pools = [await GradientPool.create(policy, { workers, microBatch: c.micro })];
+  if (workers > 1) pools.push(await GradientPool.create(policy, { workers: 1, microBatch: c.micro }));
+  try {
+    const trainStep = async (pool: GradientPool, seed: number) => {
       const t0 = performance.now();
-      const { grads } = batchGradients(policy, batch, seed, c.micro ?? 0);
-      opt.step(grads, 1e-4);
-      for (const g of Object.values(grads)) g.dispose();
-      return performance.now() - t0;
+      await pool.gradients(batch, seed);
+      const t1 = performance.now();
+      opt.stepFlat(pool.params, pool.grad, 1e-4);
+      const t2 = performance.now();
+      pool.pushParams();
+      const t3 = performance.now();
+      // The pools share the policy's variables; keep the other one's copy current.
+      for (const other of pools) if (other !== pool) other.pullParams();
+      return [t3 - t0, t1 - t0, t2 - t1, t3 - t2];
     };
-    trainStep(0);
-    trainStep(1);
-    const train = median(Array.from({ length: c.repeats }, (_, i) => trainStep(i + 2)));
+    for (const pool of pools) for (let i = 0; i < 2; i++) await trainStep(pool, i);
+    const runs: number[][][] = pools.map(() => []);
+    for (let i = 0; i < c.repeats; i++) for (let k = 0; k < pools.length; k++) runs[k].push(await trainStep(pools[k], i + 2));
+    const med = (k: number, j: number) => median(runs[k].map((r) => r[j]));
     policy.setTraining(false);
     const denoise = () =>
       tf.tidy(() => {
@@ -144,9 +176,17 @@ export async function timeCase(name: string): Promise<{ train: number; den: numb
       });
     for (let i = 0; i < 3; i++) denoise();
     const den = median(Array.from({ length: 15 }, denoise));
-    const params = policy.parameterCount();
+    return {
+      train: med(0, 0),
+      workers,
+      phases: { gradients: med(0, 1), optimizer: med(0, 2), publish: med(0, 3) },
+      train1: med(pools.length - 1, 0),
+      den,
+      params: policy.parameterCount(),
+    };
+  } finally {
+    for (const pool of pools) await pool.dispose();
     opt.dispose();
     policy.dispose();
-    return { train, den, params };
   }
 }

@@ -176,7 +176,8 @@ let backend: BackendInfo | null = null;
 if (only === null || only === 'dp') {
   backend = await initBackend(backendArg);
   const torch = args.includes('--torch') || torchAvailable() ? runTorchAnchors(args.includes('--torch')) : null;
-  for (const m of await diffusionBenchmarks(torch, backend.name)) benchmarks[m.name] = { ...m.measurement, backend: backend.name, measured: stamp };
+  const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) : undefined;
+  for (const m of await diffusionBenchmarks(torch, backend.name, workers)) benchmarks[m.name] = { ...m.measurement, backend: backend.name, measured: stamp };
 }
 
 writeJsonAtomic(out, { generated: stamp, env_info: envInfo({ backend: backend ?? undefined }), benchmarks });

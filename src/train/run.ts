@@ -73,8 +73,14 @@ export function parseRunConfig(input: unknown): RunConfig {
   return parseConfig(RunConfig.extend({ policy: id === 'mlp_bc' ? MlpBcInRun : DiffusionInRun }), raw, 'run config');
 }
 
+/** The config less the options that leave the weights bit-identical (train.workers): what names a run. */
+export function runIdentity(cfg: RunConfig): RunConfig {
+  const { workers: _, ...train } = cfg.train;
+  return { ...cfg, train };
+}
+
 export function runDirOf(resultsDir: string, cfg: RunConfig): string {
-  return path.join(resultsDir, 'runs', `${cfg.env}__${cfg.policy.id}__s${cfg.train.seed}__${cfgHash(cfg)}`);
+  return path.join(resultsDir, 'runs', `${cfg.env}__${cfg.policy.id}__s${cfg.train.seed}__${cfgHash(runIdentity(cfg))}`);
 }
 
 export interface PreparedRun {
@@ -122,14 +128,14 @@ export async function trainRun(cfg: RunConfig, o: TrainRunOptions): Promise<{ ru
   if (existsSync(path.join(runDir, 'checkpoints', 'last')) && !o.resume) {
     throw new Error(`run ${runDir} already has checkpoints; pass --resume to continue it, or remove the folder to start over`);
   }
-  if (existsSync(configFile) && stableStringify(JSON.parse(readFileSync(configFile, 'utf8'))) !== stableStringify(cfg)) {
+  if (existsSync(configFile) && stableStringify(runIdentity(JSON.parse(readFileSync(configFile, 'utf8')) as RunConfig)) !== stableStringify(runIdentity(cfg))) {
     throw new Error(`run ${runDir}: config.json differs from this run's config`);
   }
   const prepared = await prepareRun(cfg, o.resultsDir, o.onCollect);
   writeJsonAtomic(configFile, cfg);
-  writeJsonAtomic(path.join(runDir, 'env_info.json'), envInfo({ backend: backendInfo(), cfgHash: cfgHash(cfg), dataset: path.relative(o.resultsDir, prepared.datasetDir), parameters: prepared.policy.parameterCount() }));
+  writeJsonAtomic(path.join(runDir, 'env_info.json'), envInfo({ backend: backendInfo(), cfgHash: cfgHash(runIdentity(cfg)), dataset: path.relative(o.resultsDir, prepared.datasetDir), parameters: prepared.policy.parameterCount() }));
   try {
-    const result = await train({ policy: prepared.policy, train: prepared.train, val: prepared.val, cfg: cfg.train, runDir, cfgHash: cfgHash(cfg), resume: o.resume, onLog: o.onLog, stopAt: o.stopAt });
+    const result = await train({ policy: prepared.policy, train: prepared.train, val: prepared.val, cfg: cfg.train, runDir, cfgHash: cfgHash(runIdentity(cfg)), resume: o.resume, onLog: o.onLog, stopAt: o.stopAt });
     return { runDir, result, prepared };
   } catch (e) {
     prepared.policy.dispose();

@@ -17,7 +17,8 @@ import { AdamW } from './adamw.ts';
 import { WindowBatches } from './batches.ts';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { cosineWithWarmup } from './lr-schedule.ts';
-import { batchGradients } from './grads.ts';
+import { partCount } from './grads.ts';
+import { GradientPool, resolveWorkers } from './data-parallel.ts';
 import type { NamedArrays } from './safetensors.ts';
 
 export const TrainConfig = z
@@ -31,6 +32,12 @@ export const TrainConfig = z
      * gradients (0: whole batches). Bounds memory; the step is the same up to float summation order.
      */
     microBatch: z.number().int().nonnegative().default(0),
+    /**
+     * Threads computing gradients, this one included (data-parallel.ts); they share out the micro-batches,
+     * so more than one needs microBatch ≤ batchSize/2. Absent: one per core, at most 2, on the wasm and
+     * cpu backends. The weights do not depend on it (bit for bit), so it is not part of the run's identity.
+     */
+    workers: z.number().int().positive().optional(),
     /** Peak learning rate (the paper: 1e-4). */
     lr: z.number().positive().default(1e-4),
     /** Linear warm-up steps (the paper: 500 for the CNN, 1000 for the transformer). */
@@ -79,6 +86,8 @@ export interface TrainArgs {
 
 export interface TrainResult {
   step: number;
+  /** Gradient threads used. */
+  workers: number;
   finalLoss: number;
   checkpoint: string;
   resumedFrom: number | null;
@@ -106,6 +115,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
   let start = 0;
   let resumedFrom: number | null = null;
   let lastCheckpoint = '';
+  let pool: GradientPool | null = null;
   try {
     if (a.resume && existsSync(path.join(a.runDir, 'checkpoints', 'last'))) {
       const dir = resolveCheckpoint(a.runDir);
@@ -128,6 +138,8 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       writeFileAtomic(logFile, '');
     }
 
+    const parts = partCount(Math.min(cfg.batchSize, a.train.length), cfg.microBatch);
+    pool = await GradientPool.create(policy, { workers: resolveWorkers(cfg.workers, tf.getBackend(), parts, policy.toJSON()), microBatch: cfg.microBatch });
     const end = Math.min(cfg.steps, a.stopAt ?? cfg.steps);
     let lossSum = 0;
     let lossCount = 0;
@@ -138,9 +150,9 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     for (let step = start; step < end; step++) {
       const batch = a.train.batch(step, cfg.batchSize, cfg.seed);
       const lr = cosineWithWarmup(step, cfg.lr, cfg.warmupSteps, cfg.steps);
-      const { loss, grads } = batchGradients(policy, batch, mixSeed(cfg.seed, step), cfg.microBatch);
-      optimizer.step(grads, lr);
-      for (const g of Object.values(grads)) g.dispose();
+      const loss = await pool.gradients(batch, mixSeed(cfg.seed, step));
+      optimizer.stepFlat(pool.params, pool.grad, lr);
+      pool.pushParams();
       ema.update();
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step}: loss ${loss}`);
       lossSum += loss;
@@ -169,8 +181,9 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       }
     }
     policy.setTraining(false);
-    return { step: end, finalLoss: lastLoss, checkpoint: lastCheckpoint, resumedFrom };
+    return { step: end, workers: pool.workers, finalLoss: lastLoss, checkpoint: lastCheckpoint, resumedFrom };
   } finally {
+    await pool?.dispose();
     optimizer.dispose();
     ema.dispose();
   }

@@ -46,6 +46,49 @@ describe('AdamW', () => {
   });
 });
 
+describe('AdamW on the flat parameter vector', () => {
+  it('gives the bits of the same update written as float32 tensor ops, parameter by parameter', () => {
+    const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.5);
+    const params = new Map([
+      ['w', tf.variable(tf.tensor2d(rand(12, 1), [3, 4]))],
+      ['b', tf.variable(tf.tensor1d(rand(4, 2)))],
+    ]);
+    const wd = (n: string) => (n === 'w' ? 0.1 : 0);
+    const [b1, b2, eps] = [0.9, 0.95, 1e-8];
+    const opt = new AdamW(params, wd, { betas: [b1, b2], eps });
+    // The reference: tfjs tensor ops, each rounded to float32 (PyTorch's _single_tensor_adamw).
+    const ref = new Map([...params].map(([n, v]) => [n, { p: v.clone(), m: tf.zerosLike(v), v: tf.zerosLike(v) }]));
+    for (let t = 1; t <= 4; t++) {
+      const lr = 1e-3 * t;
+      const grads = Object.fromEntries([...params].map(([n, v], k) => [n, tf.tensor(rand(v.size, 10 * t + k), v.shape)]));
+      opt.step(grads, lr);
+      for (const [n, r] of ref) {
+        const next = tf.tidy(() => {
+          const g = grads[n];
+          const decayed = wd(n) > 0 ? tf.mul(r.p, 1 - lr * wd(n)) : r.p;
+          const m1 = tf.add(tf.mul(r.m, b1), tf.mul(g, 1 - b1));
+          const v1 = tf.add(tf.mul(r.v, b2), tf.mul(tf.square(g), 1 - b2));
+          const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(1 - b2 ** t)), eps);
+          return [tf.sub(decayed, tf.mul(tf.div(m1, denom), lr / (1 - b1 ** t))), m1, v1].map((x) => tf.keep(x));
+        });
+        r.p.dispose();
+        r.m.dispose();
+        r.v.dispose();
+        [r.p, r.m, r.v] = next;
+      }
+      for (const g of Object.values(grads)) g.dispose();
+    }
+    const state = opt.stateArrays();
+    for (const [n, r] of ref) {
+      expect(Array.from(params.get(n)!.dataSync()), n).toEqual(Array.from(r.p.dataSync()));
+      expect(Array.from(state.get(`m.${n}`)!.data)).toEqual(Array.from(r.m.dataSync()));
+      expect(Array.from(state.get(`v.${n}`)!.data)).toEqual(Array.from(r.v.dataSync()));
+      for (const t of [r.p, r.m, r.v, params.get(n)!]) t.dispose();
+    }
+    expect(() => opt.stepFlat(new Float32Array(3), new Float32Array(16), 1e-3)).toThrow('AdamW: expected 16 parameters and gradients, got 3 and 16');
+  });
+});
+
 describe('cosine schedule with warm-up (diffusers get_cosine_schedule_with_warmup)', () => {
   it('ramps linearly, peaks at the end of warm-up, halves at mid-decay and reaches 0', () => {
     expect(cosineWithWarmup(0, 1e-4, 500, 10_500)).toBe(0);

@@ -1,0 +1,158 @@
+/**
+ * Kernels of our own for the hot paths of training on the CPU backends (wasm, cpu), registered with
+ * tfjs's kernel registry and written in JavaScript over the backend's memory. Each op falls back to plain
+ * tf ops on other backends (webgpu, tensorflow), so layers stay portable.
+ *
+ * Why: tfjs-backend-wasm's Slice kernel first copies its whole input out of the wasm heap
+ * (`readSync` → `HEAPU8.slice`), so an im2col of k slices plus a concat copied the input k + 1 times and
+ * allocated as much garbage; at batch 256 these slices took more time than the U-Net's matMuls.
+ */
+import * as tf from './tf.ts';
+
+/** The CPU backends' storage as this file needs it: wasm keeps tensors in its heap, cpu in JS arrays. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+interface CpuBackendLike {
+  data: { get(id: unknown): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+/** im2col's attributes: see `im2col1d`. */
+interface Im2ColAttrs {
+  k: number;
+  stride: number;
+  before: number;
+  outLen: number;
+  dilation: number;
+  reversed: boolean;
+}
+
+/**
+ * Fills rows of `dst` (from `dOff`, B·To rows of k·C floats) with the im2col of `src` ([B, L, C] from
+ * `sOff`). `src` and `dst` may be views of one buffer (the wasm heap): copies use copyWithin there.
+ */
+function im2colInto(src: Float32Array, sOff: number, dst: Float32Array, dOff: number, B: number, L: number, C: number, a: Im2ColAttrs): void {
+  const { k, stride: s, before, outLen: To, dilation: d, reversed } = a;
+  const same = src.buffer === dst.buffer;
+  const vLen = L * d;
+  const copy = (from: number, to: number, n: number) => {
+    if (n >= 32) {
+      if (same) dst.copyWithin(to, from, from + n);
+      else dst.set(src.subarray(from, from + n), to);
+    } else for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+  };
+  const row = k * C;
+  for (let b = 0; b < B; b++) {
+    const sb = sOff + b * L * C;
+    for (let t = 0; t < To; t++) {
+      const o = dOff + (b * To + t) * row;
+      const v0 = t * s - before; // virtual source position of tap 0
+      if (!reversed && d === 1) {
+        // Taps are consecutive steps of x: one run, zeros where it leaves [0, L).
+        const lo = Math.max(0, v0);
+        const hi = Math.min(L, v0 + k);
+        if (hi <= lo) {
+          dst.fill(0, o, o + row);
+          continue;
+        }
+        if (lo > v0) dst.fill(0, o, o + (lo - v0) * C);
+        copy(sb + lo * C, o + (lo - v0) * C, (hi - lo) * C);
+        if (v0 + k > hi) dst.fill(0, o + (hi - v0) * C, o + row);
+        continue;
+      }
+      for (let i = 0; i < k; i++) {
+        const v = v0 + (reversed ? k - 1 - i : i);
+        const at = o + i * C;
+        if (v < 0 || v >= vLen || v % d !== 0) dst.fill(0, at, at + C);
+        else copy(sb + (v / d) * C, at, C);
+      }
+    }
+  }
+}
+
+const IM2COL = 'DpbenchIm2Col1d';
+
+function im2colShape(x: tf.TensorInfo, a: Im2ColAttrs): [number, number, number, number[]] {
+  const [B, L, C] = x.shape;
+  return [B, L, C, [B * a.outLen, a.k * C]];
+}
+
+function registerOnce(config: tf.KernelConfig): void {
+  // A module can be evaluated twice in one process (tsx and vitest loaders side by side).
+  if (tf.getKernel(config.kernelName, config.backendName) === undefined) tf.registerKernel(config);
+}
+
+registerOnce({
+  kernelName: IM2COL,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const x = inputs.x as tf.TensorInfo;
+    const a = attrs as unknown as Im2ColAttrs;
+    const be = backend as unknown as WasmBackendLike;
+    const [B, L, C, shape] = im2colShape(x, a);
+    const out = be.makeOutput(shape, 'float32'); // may grow the heap: take views after it
+    const xv = be.typedArrayFromHeap(x);
+    const ov = be.typedArrayFromHeap(out);
+    const heap = new Float32Array(ov.buffer);
+    im2colInto(heap, xv.byteOffset >> 2, heap, ov.byteOffset >> 2, B, L, C, a);
+    return out;
+  },
+});
+
+registerOnce({
+  kernelName: IM2COL,
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const x = inputs.x as tf.TensorInfo;
+    const a = attrs as unknown as Im2ColAttrs;
+    const be = backend as unknown as CpuBackendLike;
+    const [B, L, C, shape] = im2colShape(x, a);
+    const dst = new Float32Array(shape[0] * shape[1]);
+    im2colInto(be.data.get(x.dataId).values as Float32Array, 0, dst, 0, B, L, C, a);
+    return be.makeTensorInfo(shape, 'float32', dst);
+  },
+});
+
+const hasKernel = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
+
+/**
+ * [B, L, C] → [B·To, k·C] whose row (b, t) holds x̃[b, t·s + j, :] for taps j = 0…k−1 (k−1…0 when
+ * `reversed`), where x̃ is x with `dilation − 1` zero steps inserted after every step (length L·dilation),
+ * shifted right by `before` and zero outside (a negative `before` crops). Not differentiable: used inside
+ * custom gradients only.
+ */
+export function im2col1d(x: tf.Tensor3D, k: number, stride: number, before: number, outLen: number, reversed = false, dilation = 1): tf.Tensor2D {
+  const attrs: Im2ColAttrs = { k, stride, before, outLen, dilation, reversed };
+  if (hasKernel(IM2COL)) return tf.engine().runKernel(IM2COL, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return im2colOps(x, attrs);
+}
+
+/** The same with tf ops: zero insertion by a pad, then one slice per tap of a [B, coarse step, phase, C] view. */
+function im2colOps(x: tf.Tensor3D, a: Im2ColAttrs): tf.Tensor2D {
+  const { k, stride: s, before, outLen: To, dilation: d, reversed } = a;
+  return tf.tidy(() => {
+    const [B, L, C] = x.shape;
+    let xd: tf.Tensor3D = x;
+    if (d > 1) xd = tf.reshape(tf.pad(tf.reshape(x, [B, L, 1, C]), [[0, 0], [0, 0], [0, d - 1], [0, 0]]), [B, L * d, C]);
+    const Ld = L * d;
+    const Lq = To + Math.floor((k - 1) / s);
+    const after = Lq * s - Ld - before;
+    const cropB = Math.max(0, -before);
+    const cropA = Math.max(0, -after);
+    let xe: tf.Tensor3D = cropB || cropA ? tf.slice(xd, [0, cropB, 0], [B, Ld - cropB - cropA, C]) : xd;
+    if (before > 0 || after > 0) xe = tf.pad(xe, [[0, 0], [Math.max(0, before), Math.max(0, after)], [0, 0]]);
+    const x4 = tf.reshape(xe, [B, Lq, s, C]);
+    const taps: tf.Tensor[] = [];
+    for (let i = 0; i < k; i++) {
+      const j = reversed ? k - 1 - i : i;
+      taps.push(tf.reshape(tf.slice(x4, [0, Math.floor(j / s), j % s, 0], [B, To, 1, C]), [B, To, C]));
+    }
+    return tf.reshape(k === 1 ? taps[0] : tf.concat(taps, 2), [B * To, k * C]) as tf.Tensor2D;
+  });
+}
+
+/** For tests: the portable path, whatever the backend. */
+export const im2col1dOps = (x: tf.Tensor3D, k: number, stride: number, before: number, outLen: number, reversed = false, dilation = 1): tf.Tensor2D =>
+  im2colOps(x, { k, stride, before, outLen, dilation, reversed });

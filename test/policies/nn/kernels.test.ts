@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../../../policies/nn/tf.ts';
+import { initBackend } from '../../../src/backend.ts';
+import { im2col1d, im2col1dOps } from '../../../policies/nn/kernels.ts';
+import { randn, testRandom } from './reference.ts';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** im2col written out as its definition, element by element. */
+function im2colRef(x: Float32Array, B: number, L: number, C: number, k: number, s: number, before: number, To: number, reversed: boolean, d: number): Float32Array {
+  const out = new Float32Array(B * To * k * C);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < To; t++)
+      for (let i = 0; i < k; i++) {
+        const v = t * s + (reversed ? k - 1 - i : i) - before;
+        for (let c = 0; c < C; c++) out[((b * To + t) * k + i) * C + c] = v >= 0 && v < L * d && v % d === 0 ? x[(b * L + v / d) * C + c] : 0;
+      }
+  return out;
+}
+
+describe('im2col kernel', () => {
+  // [L, C, k, stride, before, To, reversed, dilation]: conv forward (k5 p2, k3 s2 p1), the input
+  // gradients (reversed taps, zero insertion for stride 2), a crop (negative before), wide channels.
+  const cases: [number, number, number, number, number, number, boolean, number][] = [
+    [7, 3, 5, 1, 2, 7, false, 1],
+    [8, 3, 3, 2, 1, 4, false, 1],
+    [4, 3, 3, 1, 1, 8, true, 2],
+    [5, 2, 4, 3, -1, 2, false, 1],
+    [6, 40, 5, 1, 2, 6, true, 1],
+    [3, 33, 2, 1, 3, 5, false, 3],
+    [16, 64, 1, 1, 0, 16, false, 1],
+  ];
+  it.each(cases)('equals the definition and the tf-op path (L=%i, C=%i, k=%i, s=%i, before=%i, To=%i, reversed=%s, dilation=%i)', (L, C, k, s, before, To, reversed, d) => {
+    const B = 3;
+    const xv = randn(B * L * C, testRandom(L * 31 + C));
+    const x = tf.tensor3d(xv, [B, L, C]);
+    const ref = im2colRef(xv, B, L, C, k, s, before, To, reversed, d);
+    const fast = im2col1d(x, k, s, before, To, reversed, d);
+    const ops = im2col1dOps(x, k, s, before, To, reversed, d);
+    expect(fast.shape).toEqual([B * To, k * C]);
+    expect(Array.from(fast.dataSync())).toEqual(Array.from(ref));
+    expect(Array.from(ops.dataSync())).toEqual(Array.from(ref));
+    for (const t of [x, fast, ops]) t.dispose();
+  });
+
+  it('runs as one kernel on wasm and on cpu, with the same values on both', async () => {
+    expect(tf.getKernel('DpbenchIm2Col1d', 'wasm')).toBeDefined();
+    expect(tf.getKernel('DpbenchIm2Col1d', 'cpu')).toBeDefined();
+    const [B, L, C, k, s, before, To, reversed, d] = [2, 4, 3, 3, 1, 1, 8, true, 2] as const;
+    const xv = randn(B * L * C, testRandom(9));
+    const ref = im2colRef(xv, B, L, C, k, s, before, To, reversed, d);
+    await tf.setBackend('cpu');
+    try {
+      const x = tf.tensor3d(xv, [B, L, C]);
+      const y = im2col1d(x, k, s, before, To, reversed, d);
+      expect(Array.from(y.dataSync())).toEqual(Array.from(ref));
+      x.dispose();
+      y.dispose();
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+});
