@@ -33,6 +33,11 @@ export interface ObsBatch {
   readonly obsDim: number;
   /** B × To × Do. */
   readonly data: Float32Array;
+  /**
+   * For policies with a camera: B × To images, each H × W × C uint8 (the policy's `imageShape`), row-major
+   * in (b, t, y, x, c) order, raw pixels (the policy normalizes).
+   */
+  readonly images?: Uint8Array;
 }
 
 export interface PredictOptions {

@@ -12,6 +12,8 @@ export interface TrainBatch {
   readonly obs: Float32Array;
   /** B × Tp × Da: every action of each window. */
   readonly action: Float32Array;
+  /** For policies with a camera: B × To raw images of the first To steps, H × W × C uint8 each (see ObsBatch). */
+  readonly images?: Uint8Array;
 }
 
 export interface TrainablePolicy extends Policy {

@@ -9,8 +9,11 @@
  *
  * Observations and actions are normalized to [−1, 1] by the original's 'limits' rule; the observation
  * history conditions the denoiser globally (DP-C: flattened into the FiLM condition; DP-T: as memory
- * tokens for cross-attention). Noise is injectable: every batch row samples from its own seed, so a
- * rollout's actions do not depend on how envs are batched.
+ * tokens for cross-attention). With `vision`, each observation step is a camera image plus the low-dim
+ * values (agent position), encoded by the original's ResNet-18 + spatial-softmax encoder
+ * (policies/vision/encoder.ts) and trained end to end with the denoiser (the hybrid image policies).
+ * Noise is injectable: every batch row samples from its own seed, so a rollout's actions do not depend
+ * on how envs are batched.
  */
 import { parseConfig } from '../core/config.ts';
 import { z } from 'zod';
@@ -22,6 +25,7 @@ import type { TrainablePolicy, TrainBatch } from '../core/trainable.ts';
 import { DDIMScheduler, DDPMScheduler } from './schedulers.ts';
 import { ConditionalUnet1D } from './unet1d.ts';
 import { TransformerForDiffusion } from './transformer.ts';
+import { ObsEncoder, VisionOptions } from '../vision/encoder.ts';
 
 export const UnetOptions = z
   .object({
@@ -71,6 +75,14 @@ export const DiffusionPolicyConfig = z
     transformer: TransformerOptions.default(TransformerOptions.parse({})),
     /** Seed of the initial weights. */
     initSeed: z.number().int().nonnegative().default(0),
+    /**
+     * Image observations (the original's hybrid image policies): a camera image per observation step,
+     * encoded to `featureDim` and joined by the obsDim low-dim values (agent position). Absent: low-dim only
+     * (absent rather than null by default, so low-dim configs and their hashes are as before).
+     */
+    vision: VisionOptions.optional(),
+    /** One stored camera image [H, W, C] (Push-T: 96×96×3); the harness fills it from the dataset, as obsDim. */
+    imageShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]).optional(),
   })
   .strict();
 export type DiffusionPolicyConfig = z.output<typeof DiffusionPolicyConfig>;
@@ -79,6 +91,9 @@ export interface DiffusionPolicyJSON {
   config: DiffusionPolicyConfig;
   normalizers: PolicyNormalizersJSON;
 }
+
+/** Prefix of the image encoder's parameter names (the original policy's `obs_encoder` submodule). */
+const ENCODER_PREFIX = 'obs_encoder.';
 
 export function parseDiffusionConfig(input: unknown): DiffusionPolicyConfig {
   return parseConfig(DiffusionPolicyConfig, input, 'diffusion policy config');
@@ -89,6 +104,9 @@ export class DiffusionPolicy implements TrainablePolicy {
   readonly cfg: DiffusionPolicyConfig;
   private readonly unet: ConditionalUnet1D | null = null;
   private readonly transformer: TransformerForDiffusion | null = null;
+  private readonly obsEncoder: ObsEncoder | null = null;
+  /** Size of one encoded observation step: obsDim, or with vision the image feature + obsDim. */
+  readonly obsFeatureDim: number;
   private readonly ddpm: DDPMScheduler;
   private readonly ddim: DDIMScheduler;
   private readonly obsScale: tf.Tensor1D;
@@ -106,12 +124,17 @@ export class DiffusionPolicy implements TrainablePolicy {
     checkHorizons(this.config);
     checkNormalizers(cfg.id, normalizers, cfg.obsDim, cfg.actionDim);
     const init = makeInit(cfg.initSeed);
+    if (cfg.vision) {
+      if (!cfg.imageShape) throw new Error(`${cfg.id}: vision needs imageShape, one stored camera image [H, W, C]`);
+      this.obsEncoder = new ObsEncoder({ ...cfg.vision, imageShape: cfg.imageShape, lowDim: cfg.obsDim }, init);
+    }
+    this.obsFeatureDim = this.obsEncoder?.outFeatures ?? cfg.obsDim;
     if (cfg.id === 'diffusion_unet') {
-      this.unet = new ConditionalUnet1D({ inputDim: cfg.actionDim, globalCondDim: cfg.obsDim * cfg.obsHorizon, ...cfg.unet }, init);
+      this.unet = new ConditionalUnet1D({ inputDim: cfg.actionDim, globalCondDim: this.obsFeatureDim * cfg.obsHorizon, ...cfg.unet }, init);
       this.unet.checkHorizon(cfg.predictionHorizon);
     } else {
       this.transformer = new TransformerForDiffusion(
-        { inputDim: cfg.actionDim, horizon: cfg.predictionHorizon, nObsSteps: cfg.obsHorizon, condDim: cfg.obsDim, ...cfg.transformer },
+        { inputDim: cfg.actionDim, horizon: cfg.predictionHorizon, nObsSteps: cfg.obsHorizon, condDim: this.obsFeatureDim, ...cfg.transformer },
         init,
         cfg.initSeed,
       );
@@ -138,26 +161,32 @@ export class DiffusionPolicy implements TrainablePolicy {
     return (this.unet ?? this.transformer)!;
   }
 
+  /** The denoiser's parameters under the original's names, then the image encoder's under `obs_encoder.`. */
   namedVariables(): Map<string, tf.Variable> {
-    return this.net.namedParameters();
+    const vars = this.net.namedParameters();
+    if (this.obsEncoder) for (const [n, v] of this.obsEncoder.namedParameters(ENCODER_PREFIX)) vars.set(n, v);
+    return vars;
   }
 
   parameterCount(): number {
-    return this.net.parameterCount();
+    return this.net.parameterCount() + (this.obsEncoder?.parameterCount() ?? 0);
   }
 
   weightDecay(name: string): number {
+    // DP-C: one AdamW group over everything; DP-T: minGPT groups for the transformer, obs_encoder_weight_decay for the encoder.
+    if (this.transformer && name.startsWith(ENCODER_PREFIX)) return this.cfg.vision!.weightDecay;
     if (this.transformer) return this.transformer.isDecayed(name) ? this.cfg.weightDecay : 0;
     return this.cfg.weightDecay;
   }
 
   setTraining(on: boolean): void {
     this.net.train(on);
+    this.obsEncoder?.train(on);
   }
 
   reset(): void {}
 
-  /** εθ(O, A^k, k): noisy normalized actions [B, Tp, Da], steps [B], normalized obs [B, To, Do] (also timed by perf). */
+  /** εθ(O, A^k, k): noisy normalized actions [B, Tp, Da], steps [B], encoded obs [B, To, obsFeatureDim] (also timed by perf). */
   denoise(sample: tf.Tensor3D, k: tf.Tensor1D, obs: tf.Tensor3D): tf.Tensor3D {
     if (this.unet) return this.unet.forward(sample, k, tf.reshape(obs, [obs.shape[0], -1]) as tf.Tensor2D);
     return this.transformer!.forward(sample, k, obs);
@@ -167,6 +196,24 @@ export class DiffusionPolicy implements TrainablePolicy {
     const { obsHorizon: To, obsDim: Do } = this.cfg;
     if (obs.length !== B * To * Do) throw new Error(`${this.cfg.id}: observations must be B × To × Do = ${B} × ${To} × ${Do} numbers, got ${obs.length}`);
     return tf.tidy(() => tf.add(tf.mul(tf.tensor3d(obs, [B, To, Do]), this.obsScale), this.obsOffset) as tf.Tensor3D);
+  }
+
+  /**
+   * The denoiser's condition [B, To, obsFeatureDim]: the normalized low-dim observations, with vision each
+   * step's image feature before them. `cropRng`: random crops drawn from it; null: centre crops.
+   */
+  private encodeObs(obs: Float32Array, images: Uint8Array | undefined, B: number, cropRng: Rng | null): tf.Tensor3D {
+    if (!this.obsEncoder) return this.normObs(obs, B);
+    const { obsHorizon: To, obsDim: Do } = this.cfg;
+    const [H, W, C] = this.cfg.imageShape!;
+    if (!images || images.length !== B * To * H * W * C) {
+      throw new Error(`${this.cfg.id}: an image policy needs B × To images of ${H}×${W}×${C} uint8 (${B * To * H * W * C} bytes), got ${images ? images.length : 'none'}`);
+    }
+    return tf.tidy(() => {
+      const lowDim = tf.reshape(this.normObs(obs, B), [B * To, Do]) as tf.Tensor2D;
+      const feats = this.obsEncoder!.forward(images, lowDim, cropRng);
+      return tf.reshape(feats, [B, To, this.obsFeatureDim]) as tf.Tensor3D;
+    });
   }
 
   loss(batch: TrainBatch, seed: number): tf.Scalar {
@@ -180,8 +227,10 @@ export class DiffusionPolicy implements TrainablePolicy {
     const ks = new Int32Array(B);
     for (let b = 0; b < B; b++) ks[b] = Math.min(numTrainTimesteps - 1, Math.floor(rng.float() * numTrainTimesteps));
     if (this.transformer) this.transformer.rng.setState(new Rng(rng.float() * 2 ** 32 >>> 0).getState());
+    // Random crops in training mode (the original's CropRandomizer), centre crops otherwise (validation).
+    const cropRng = this.obsEncoder?.training ? new Rng((rng.float() * 2 ** 32) >>> 0) : null;
     return tf.tidy(() => {
-      const obs = this.normObs(batch.obs, B);
+      const obs = this.encodeObs(batch.obs, batch.images, B, cropRng);
       const x0 = tf.add(tf.mul(tf.tensor3d(batch.action, [B, Tp, Da]), this.actScale), this.actOffset);
       const noise = tf.tensor3d(eps, [B, Tp, Da]);
       const noisy = this.ddpm.addNoise(x0, noise, ks) as tf.Tensor3D;
@@ -211,7 +260,8 @@ export class DiffusionPolicy implements TrainablePolicy {
       for (let b = 0; b < B; b++) for (let i = 0; i < Tp * Da; i++) z[b * Tp * Da + i] = rngs[b].normal();
       return tf.tensor3d(z, [B, Tp, Da]);
     };
-    const cond = this.normObs(obs.data, B);
+    // Sampling always sees centre crops (the original evaluates with eval_fixed_crop).
+    const cond = this.encodeObs(obs.data, obs.images, B, null);
     let x = draw();
     const ddim = this.cfg.inference.scheduler === 'ddim';
     const steps = ddim ? this.ddim.timesteps : this.ddpm.timesteps();
@@ -235,6 +285,7 @@ export class DiffusionPolicy implements TrainablePolicy {
 
   dispose(): void {
     this.net.dispose();
+    this.obsEncoder?.dispose();
     for (const t of [this.obsScale, this.obsOffset, this.actScale, this.actOffset]) t.dispose();
   }
 }
