@@ -82,13 +82,18 @@ export class SequenceSampler {
     const { data, stepSize } = this.columns.get(key) ?? this.buffer.get(key);
     const n = this.horizon * stepSize;
     if (out.length !== n) throw new Error(`SequenceSampler.sampleInto: out for '${key}' must hold ${n} values (${this.horizon} × ${stepSize}), got ${out.length}`);
-    const b0 = this.indices[4 * i], last = this.indices[4 * i + 1] - b0 - 1, s0 = this.indices[4 * i + 2];
     for (let t = 0, o = 0; t < this.horizon; t++) {
-      // Steps before sampleStart repeat the first frame, steps from sampleEnd on repeat the last.
-      const src = (b0 + Math.min(Math.max(t - s0, 0), last)) * stepSize;
+      const src = this.frame(i, t) * stepSize;
       for (let d = 0; d < stepSize; d++) out[o++] = data[src + d];
     }
     return out;
+  }
+
+  /** The buffer step shown at step t of window i (no range check: callers check i). */
+  frame(i: number, t: number): number {
+    const b0 = this.indices[4 * i], last = this.indices[4 * i + 1] - b0 - 1, s0 = this.indices[4 * i + 2];
+    // Steps before sampleStart repeat the first frame, steps from sampleEnd on repeat the last.
+    return b0 + Math.min(Math.max(t - s0, 0), last);
   }
 
   /** Window i of each key as a fresh horizon × perStep Float32Array (uint8 keys are converted, not scaled). */

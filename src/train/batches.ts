@@ -1,7 +1,7 @@
 /**
  * Training batches from a replay buffer: windows of Tp steps (SequenceSampler, padded To−1 before and
  * Ta−1 after each episode), the observation part built from the buffer's arrays for the policy's obs
- * type, drawn in a seeded random order. The order of epoch e is a permutation seeded by (seed, e), so
+ * type (and, for image obs types, the camera images of the first To steps), drawn in a seeded random order. The order of epoch e is a permutation seeded by (seed, e), so
  * the batch of any step is a pure function of (seed, step): resuming needs no RNG state beyond them.
  */
 import { mixSeed } from '../../envs/core/seeding.ts';
@@ -18,7 +18,12 @@ export const OBS_LAYOUTS: Record<string, Array<{ key: string; from: number; to: 
     { key: 'keypoint', from: 0, to: 16 },
     { key: 'state', from: 0, to: 2 },
   ],
+  // The original's `pusht_image` low-dim part: agent_pos = state[0:2] (its image: OBS_IMAGES).
+  pixels_agent_pos: [{ key: 'state', from: 0, to: 2 }],
 };
+
+/** Obs types with a camera: the buffer key of its uint8 H × W × C image per step (the original's `data/img`). */
+export const OBS_IMAGES: Record<string, string> = { pixels_agent_pos: 'img' };
 
 export function obsDimOf(obsType: string): number {
   const layout = OBS_LAYOUTS[obsType];
@@ -40,6 +45,9 @@ export class WindowBatches {
   readonly actionDim: number;
   private readonly layout: Array<{ key: string; from: number; to: number; stepSize: number; scratch: Float32Array }>;
   private readonly actionScratch: Float32Array;
+  /** One stored image [H, W, C] for image obs types, else null. */
+  readonly imageShape: [number, number, number] | null = null;
+  private readonly images: Uint8Array | null = null;
   private permutation: Int32Array | null = null;
   /** (seed, epoch) of the cached permutation. */
   private permutationKey = '';
@@ -63,6 +71,14 @@ export class WindowBatches {
     });
     this.actionDim = buffer.get('action').stepSize;
     this.actionScratch = new Float32Array(o.predictionHorizon * this.actionDim);
+    const imageKey = OBS_IMAGES[o.obsType];
+    if (imageKey) {
+      if (!buffer.keys().includes(imageKey)) throw new Error(`obs type ${o.obsType} needs camera images ('${imageKey}') but the dataset has only [${buffer.keys().join(', ')}]; collect it with images`);
+      const { data, perStep } = buffer.get(imageKey);
+      if (!(data instanceof Uint8Array) || perStep.length !== 3) throw new Error(`obs type ${o.obsType}: the dataset's '${imageKey}' must be uint8 images [H, W, C] per step, got ${data.constructor.name} [${perStep.join(', ')}]`);
+      this.imageShape = [perStep[0], perStep[1], perStep[2]];
+      this.images = data;
+    }
   }
 
   get length(): number {
@@ -75,6 +91,8 @@ export class WindowBatches {
     const B = indices.length;
     const obs = new Float32Array(B * To * this.obsDim);
     const action = new Float32Array(B * Tp * this.actionDim);
+    const frame = this.imageShape ? this.imageShape[0] * this.imageShape[1] * this.imageShape[2] : 0;
+    const images = this.images ? new Uint8Array(B * To * frame) : undefined;
     for (let b = 0; b < B; b++) {
       const w = indices[b];
       for (const p of this.layout) this.sampler.sampleInto(w, p.key, p.scratch);
@@ -83,8 +101,13 @@ export class WindowBatches {
         for (const p of this.layout) for (let d = p.from; d < p.to; d++) obs[o++] = p.scratch[t * p.stepSize + d];
       }
       action.set(this.sampler.sampleInto(w, 'action', this.actionScratch), b * Tp * this.actionDim);
+      // Only the first To frames are observed: copy those images whole, not the window's Tp.
+      for (let t = 0; images && t < To; t++) {
+        const f = this.sampler.frame(w, t);
+        images.set(this.images!.subarray(f * frame, (f + 1) * frame), (b * To + t) * frame);
+      }
     }
-    return { batchSize: B, obs, action };
+    return { batchSize: B, obs, action, ...(images ? { images } : {}) };
   }
 
   /** The batch of training step `step`: epochs of ⌊N/B⌋ steps over a seeded permutation (drop-last). */

@@ -31,7 +31,10 @@ describe('training windows', () => {
 
   it('refuses a dataset that lacks what the observation type needs', () => {
     expect(() => new WindowBatches(buffer(false), { obsType: 'keypoints', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow(/keypoint/);
-    expect(() => new WindowBatches(buffer(true), { obsType: 'pixels', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow('unknown obs type "pixels"; known: state, keypoints');
+    expect(() => new WindowBatches(buffer(true), { obsType: 'pixels', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow('unknown obs type "pixels"; known: state, keypoints, pixels_agent_pos');
+    expect(() => new WindowBatches(buffer(true), { obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow(
+      "obs type pixels_agent_pos needs camera images ('img') but the dataset has only [state, action, keypoint]; collect it with images",
+    );
   });
 
   it('draws each step\'s batch from (seed, step) alone', () => {
@@ -40,5 +43,34 @@ describe('training windows', () => {
     b.batch(5, 4, 7); // b has visited another epoch first
     expect(Array.from(b.batch(1, 4, 7).action)).toEqual(Array.from(a.batch(1, 4, 7).action));
     expect(Array.from(a.batch(1, 4, 8).action)).not.toEqual(Array.from(a.batch(1, 4, 7).action));
+  });
+
+  it('build image observations: agent position (state[0:2]) and the raw images of the first To steps, padded alike', () => {
+    // Two episodes of 12 and 9 steps; image of buffer step n: 2×3×3 bytes all equal to n (one value per step).
+    const b = buffer(false);
+    const steps = 12 + 9;
+    const withImages = new ReplayBuffer();
+    for (const e of [0, 1]) {
+      const ep = b.getEpisode(e);
+      const start = e === 0 ? 0 : 12;
+      const T = ep.action.length / 2;
+      const img = Uint8Array.from({ length: T * 18 }, (_, i) => start + Math.floor(i / 18));
+      withImages.addEpisode({ state: { data: ep.state, shape: [5] }, action: { data: ep.action, shape: [2] }, img: { data: img, shape: [2, 3, 3] } });
+    }
+    expect(withImages.nSteps).toBe(steps);
+    const w = new WindowBatches(withImages, { obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
+    expect(w.obsDim).toBe(2);
+    expect(w.imageShape).toEqual([2, 3, 3]);
+    // Window 0 starts one step before episode 0 (both observed frames are step 0); window 9 likewise for episode 1.
+    const batch = w.gather([0, 1, 9]);
+    expect(batch.images!.length).toBe(3 * 2 * 18);
+    const frameOf = (row: number, t: number) => batch.images![(row * 2 + t) * 18];
+    expect([frameOf(0, 0), frameOf(0, 1), frameOf(1, 0), frameOf(1, 1), frameOf(2, 0), frameOf(2, 1)]).toEqual([0, 0, 0, 1, 12, 12]);
+    expect(new Set(batch.images!.subarray(18, 36))).toEqual(new Set([0]));
+    expect(Array.from(batch.obs.subarray(0, 4))).toEqual([0, 1, 0, 1]); // agent xy of step 0, twice
+    expect(Array.from(batch.obs.subarray(4, 8))).toEqual([0, 1, 10, 11]);
+    expect(observationMatrix(withImages, 'pixels_agent_pos').length).toBe(steps * 2);
+    // Batches carry images only for image obs types.
+    expect(new WindowBatches(withImages, { obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 }).gather([0]).images).toBeUndefined();
   });
 });
