@@ -37,6 +37,13 @@ export interface EnvSpec {
   readonly modes: readonly string[];
   /** The options the env was made with, after defaults; part of every config hash. */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Set when observations include a camera image: its size. `reset`/`step` then return dict observations
+   * without it, and the harness adds `pixels` (uint8 H × W × 3, row-major from the top-left) rendered
+   * from `frame()` for all envs of a rollout at once (src/render/pixels.ts): rendering is asynchronous,
+   * in a browser, and `step` is not. `observationSpace` describes the rest (e.g. `agent_pos`).
+   */
+  readonly pixels?: { readonly width: number; readonly height: number };
 }
 
 export interface ResetOptions {

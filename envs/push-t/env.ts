@@ -17,6 +17,11 @@
  * - `state` (default): [agent x, agent y, block x, block y, block angle mod 2π] (float32, 5). The block
  *   position is the T's body origin (the middle of the bar's outer edge), not its centre of gravity.
  * - `keypoints`: the 8 corners of the T's two boxes in gym-pusht's order (16) + agent position (2).
+ * - `pixels_agent_pos` (the original's image task): `{ pixels, agent_pos }`, a top-down view of the whole
+ *   workspace (uint8 H × W × 3, `renderSize` × `renderSize`, default 96, drawn as the original draws it:
+ *   scene.ts) and the agent position (float32, 2); `pixels`: the image alone. The env returns `agent_pos`
+ *   (or nothing); the harness renders `pixels` from `frame()` for all envs of a rollout in one batch
+ *   (`spec.pixels`, src/render/pixels.ts).
  *
  * ## Reward
  * coverage = area(goal T ∩ block T) / area(goal T), exact (polygon clipping); reward = clip(coverage/0.95, 0, 1).
@@ -52,7 +57,9 @@ export const PUSHT_ID = 'PushT-v0';
 export const PushTOptions = z
   .object({
     /** Which observation `reset`/`step` return (see the spec above). */
-    obsType: z.enum(['state', 'keypoints']).default('state'),
+    obsType: z.enum(['state', 'keypoints', 'pixels', 'pixels_agent_pos']).default('state'),
+    /** Side of the square camera image of the pixel observation types (the original's render_size). */
+    renderSize: z.number().int().min(8).max(1024).default(96),
   })
   .strict();
 export type PushTOptions = z.input<typeof PushTOptions>;
@@ -73,7 +80,7 @@ const DT = 1 / PHYSICS.simHz;
 
 export class PushTEnv implements Env {
   readonly spec: EnvSpec;
-  private readonly obsType: 'state' | 'keypoints';
+  private readonly obsType: z.output<typeof PushTOptions>['obsType'];
   private sim: PushTWorld | null = null;
   private rng: RandomState | null = null;
   private episodeEnded = true;
@@ -94,16 +101,19 @@ export class PushTEnv implements Env {
   constructor(options: PushTOptions = {}) {
     const parsed = parseOptions(options);
     this.obsType = parsed.obsType;
-    const obsDim = this.obsType === 'state' ? 5 : 18;
+    const obsDim = { state: 5, keypoints: 18, pixels: 0, pixels_agent_pos: 2 }[this.obsType];
     const obsHigh = this.obsType === 'state' ? [CONTROL.workspace, CONTROL.workspace, CONTROL.workspace, CONTROL.workspace, TWO_PI] : CONTROL.workspace;
+    const bounded = this.obsType !== 'keypoints'; // T corners may stick out of the workspace
+    const pixels = this.obsType.startsWith('pixels') ? { width: parsed.renderSize, height: parsed.renderSize } : undefined;
     this.spec = {
       id: PUSHT_ID,
-      observationSpace: new Box(this.obsType === 'state' ? 0 : -Infinity, this.obsType === 'state' ? obsHigh : Infinity, [obsDim]),
+      observationSpace: new Box(bounded ? 0 : -Infinity, bounded ? obsHigh : Infinity, [obsDim]),
       actionSpace: new Box(0, CONTROL.workspace, [2]),
       maxEpisodeSteps: CONTROL.maxEpisodeSteps,
       controlHz: CONTROL.controlHz,
       modes: [],
       options: parsed,
+      ...(pixels ? { pixels } : {}),
     };
   }
 
@@ -274,7 +284,9 @@ export class PushTEnv implements Env {
     this.blockPose[2] = prev + wrapToPi(raw - prev);
   }
 
-  private observe(): Float32Array {
+  private observe(): Obs {
+    if (this.obsType === 'pixels_agent_pos') return { agent_pos: Float32Array.of(this.agentPos[0], this.agentPos[1]) };
+    if (this.obsType === 'pixels') return {};
     const [bx, by, ba] = this.blockPose;
     if (this.obsType === 'state') {
       return Float32Array.of(this.agentPos[0], this.agentPos[1], bx, by, mod2pi(ba));

@@ -5,12 +5,14 @@
  *   dpbench bench [--profile quick] [--check reference.json]
  *                                     collect → train → evaluate → report; results/leaderboard.*, index.html
  *   dpbench report                    leaderboard.md, index.html and the README table again from leaderboard.json
- *   dpbench collect --env PushT-v0 --episodes 200 --seed-start 0
+ *   dpbench collect --env PushT-v0 --episodes 200 --seed-start 0 [--images 96]
  *                                     scripted-expert demonstrations → results/datasets/<env>-<hash>/
+ *                                     (with camera images as data/img)
  *   dpbench train --policy diffusion_unet [--config run.json] [--steps N] [--resume] [--backend auto]
  *                                     train a policy → results/runs/<env>__<policy>__s<seed>__<hash>/
- *   dpbench eval --run <run or checkpoint folder> [--episodes 50] [--ddim 16]
+ *   dpbench eval --run <run or checkpoint folder> [--episodes 50] [--ddim 16] [--videos 4 | --no-videos]
  *                                     roll a checkpoint out on the test seeds → <run>/eval/<ckpt>/eval_info.json
+ *                                     and videos/ep_<seed>.{gif,mp4} (first n episodes and the failures)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
@@ -107,10 +109,12 @@ program
   .requiredOption('--env <id>', 'env id, e.g. PushT-v0')
   .option('--episodes <n>', 'demonstrations to collect (failed expert episodes are skipped)', positiveInt('--episodes'), 200)
   .option('--seed-start <n>', 'first env seed (training demos use 0+)', nonNegativeInt('--seed-start'), 0)
+  .option('--images [px]', 'also store camera images, data/img (N, px, px, 3) uint8 (default 96, as the original)')
   .option('--out <dir>', 'dataset folder (default: results/datasets/<env>-<cfgHash>)')
   .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
-  .action(async (o: { env: string; episodes: number; seedStart: number; out?: string; results: string }) => {
-    const config = collectConfig(o.env, o.episodes, o.seedStart);
+  .action(async (o: { env: string; episodes: number; seedStart: number; images?: boolean | string; out?: string; results: string }) => {
+    const images = o.images === undefined ? undefined : o.images === true ? 96 : positiveInt('--images')(o.images as string);
+    const config = collectConfig(o.env, o.episodes, o.seedStart, images);
     const bar = progress(`collect ${o.env}`, o.episodes);
     const res = await collect(config, {
       resultsDir: path.resolve(o.results),
@@ -192,8 +196,12 @@ program
   .option('--n-envs <n>', 'envs stepped in lockstep (one batched policy call per decision)', positiveInt('--n-envs'), 10)
   .option('--ddim <k>', 'sample with DDIM in k steps instead of the run\'s sampler', positiveInt('--ddim'))
   .option('--no-ema', 'evaluate the raw weights instead of the EMA ones')
+  .option('--videos <n>', 'write videos/ep_<seed>.{gif,mp4} of the first n episodes (and of every failure)', nonNegativeInt('--videos'), 4)
+  .option('--no-videos', 'write no videos (no browser is launched for state-based runs)')
+  .option('--no-video-failures', 'do not record the failed episodes beyond the first n')
+  .option('--video-size <px>', 'video frame side (default: the observation image size, else 96 as the original)', positiveInt('--video-size'))
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
-  .action(async (o: { run: string; episodes: number; seedStart: number; nEnvs: number; ddim?: number; ema: boolean; backend: string }) => {
+  .action(async (o: { run: string; episodes: number; seedStart: number; nEnvs: number; ddim?: number; ema: boolean; videos: number | false; videoFailures: boolean; videoSize?: number; backend: string }) => {
     await initBackend(o.backend as BackendChoice);
     const bar = evalProgress('eval', o.episodes);
     const { info, modes, outDir } = await evalRun({
@@ -204,6 +212,7 @@ program
       ema: o.ema,
       ddimSteps: o.ddim ?? 0,
       onEpisode: bar.onEpisode,
+      ...(o.videos === false ? {} : { videos: { first: o.videos, failures: o.videoFailures, ...(o.videoSize ? { size: o.videoSize } : {}) } }),
     });
     bar.stop();
     const a = info.aggregated;
@@ -211,6 +220,8 @@ program
     const lat = a.policy_latency;
     console.log(`mean max score ${iv(a.avg_max_reward)}; success ${iv(a.success_rate)}; final coverage ${iv(a.avg_final_coverage)}; ${a.eval_ep_s.toFixed(1)} s/episode${lat ? `; policy ${lat.ms_per_call_mean.toFixed(1)} ms per action chunk at batch ${lat.mean_batch.toFixed(1)}` : ''}`);
     console.log(`modes ${JSON.stringify(modes.rolloutHistogram)} (none ${modes.neutral.rollout}) vs demos ${JSON.stringify(modes.demoHistogram)}; JS ${Number.isFinite(modes.jsToDemos) ? modes.jsToDemos.toFixed(3) : 'n/a'}`);
+    const videoFiles = info.per_episode.flatMap((e) => e.videos ?? []);
+    if (videoFiles.length) console.log(`wrote ${videoFiles.length} videos to ${path.join(outDir, 'videos')}`);
     console.log(`wrote ${path.join(outDir, 'eval_info.json')}`);
   });
 

@@ -12,6 +12,7 @@ import { loadWeights } from '../train/trainer.ts';
 import { evaluate, testSeeds, type EvalInfo } from './evaluate.ts';
 import { summarizeModes, type ModeSummary } from './multimodality.ts';
 import type { EpisodeRecord } from './rollout.ts';
+import type { VideoOptions } from '../render/video.ts';
 
 export interface EvalRunOptions {
   /** A run folder, its checkpoints folder, or one checkpoint folder. */
@@ -26,6 +27,8 @@ export interface EvalRunOptions {
   /** Reuse an existing eval_info.json of the same checkpoint, sampler and seeds instead of rolling out again. */
   reuse?: boolean;
   onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
+  /** Write videos (`eval/<checkpoint>/videos/ep_<seed>.{gif,mp4}`) of the first `first` episodes and the failures. */
+  videos?: Partial<Omit<VideoOptions, 'dir'>>;
 }
 
 /** Sampler label of a run's policy: `ddpm100`, `ddim16`, or `deterministic` (no diffusion). */
@@ -84,6 +87,9 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
       if (old.seeds.first === seeds[0] && old.seeds.count === seeds.length) info = old;
     }
     const reused = info !== null;
+    // Images carry no mode label: pixel runs are labelled from the state the expert records.
+    const fromState = String(cfg.obsType).startsWith('pixels');
+    const rec = Object.fromEntries(Object.entries(spec.schema).map(([k, shape]) => [k, new Float32Array(shape.reduce((a, b) => a * b, 1))]));
     info ??= await evaluate({
       envId: cfg.env,
       envOptions: { obsType: cfg.obsType },
@@ -91,8 +97,10 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
       seeds,
       nEnvs: o.nEnvs,
       labeler: spec.labelObservations,
+      ...(fromState ? { labelInput: (env) => (spec.record(env.getState(), rec, 0), rec.state) } : {}),
       outDir,
       onEpisode: o.onEpisode,
+      ...(o.videos ? { videos: o.videos } : {}),
     });
     const modes = summarizeModes(demoLabels, info.per_episode.map((e) => e.mode ?? 'none'), spec.modes);
     return { info, modes, outDir, reused };

@@ -7,6 +7,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
 import { mean, wilson, wilsonMean, type Interval } from './metrics.ts';
 import { commitment, switchRate } from './multimodality.ts';
 import { rollout, type EpisodeRecord, type RolloutOptions } from './rollout.ts';
+import type { VideoOptions } from '../render/video.ts';
 
 export interface Aggregated {
   n_episodes: number;
@@ -59,10 +60,22 @@ export function aggregate(eps: readonly EpisodeRecord[], evalS: number, calls: R
   };
 }
 
-export async function evaluate(opts: RolloutOptions & { outDir?: string }): Promise<EvalInfo> {
+export interface EvaluateOptions extends Omit<RolloutOptions, 'videos'> {
+  outDir?: string;
+  /** Videos of some episodes (default the first 4 and every failure), into `<outDir>/videos/` unless `dir` says otherwise. */
+  videos?: Partial<VideoOptions>;
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvalInfo> {
   const t0 = performance.now();
   const calls: Array<{ ms: number; batch: number }> = [];
-  const eps = await rollout({ ...opts, onPolicyCall: (ms, batch) => (calls.push({ ms, batch }), opts.onPolicyCall?.(ms, batch)) });
+  let videos: VideoOptions | undefined;
+  if (opts.videos) {
+    const dir = opts.videos.dir ?? (opts.outDir ? path.join(opts.outDir, 'videos') : undefined);
+    if (!dir) throw new Error('evaluate: videos need a folder: give outDir or videos.dir');
+    videos = { ...opts.videos, dir };
+  }
+  const eps = await rollout({ ...opts, videos, onPolicyCall: (ms, batch) => (calls.push({ ms, batch }), opts.onPolicyCall?.(ms, batch)) });
   const info: EvalInfo = {
     env: opts.envId,
     policy: opts.policy.config.id,

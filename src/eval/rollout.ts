@@ -3,11 +3,21 @@
  * lockstep, with one batched `predictChunk` per decision; each env keeps its last To observations (padded
  * at reset by repeating the first, as MultiStepWrapper does), executes the Ta actions of its chunk
  * open-loop, and stops stepping when its episode ends.
+ *
+ * Envs with a camera (`spec.pixels`, e.g. PushT-v0 `pixels_agent_pos`) are rendered once per control step
+ * for all envs of the wave (src/render/pixels.ts); the policy gets their last To images in
+ * `ObsBatch.images` beside the low-dimensional part (`agent_pos`) in `data`. `videos` records episodes
+ * with the same renderer, in the background. Runs with neither launch no browser.
  */
 import { makeEnv } from '../../envs/index.ts';
 import type { TimeLimit } from '../../envs/core/wrappers.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { mixSeed } from '../../envs/core/seeding.ts';
+import type { Env } from '../../envs/core/types.ts';
+import { Renderer } from '../render/renderer.ts';
+import { PixelRenderer, lowDimOf } from '../render/pixels.ts';
+import { sceneFor } from '../render/scenes.ts';
+import { EpisodeVideos, type VideoOptions } from '../render/video.ts';
 
 export interface EpisodeRecord {
   seed: number;
@@ -30,6 +40,8 @@ export interface EpisodeRecord {
    * the material of commitment and switch rate (facts §7.5).
    */
   chunkModes?: string[];
+  /** Video files of the episode, relative to the eval folder (`videos/ep_<seed>.gif`, `.mp4`), when recorded. */
+  videos?: string[];
 }
 
 /** Steps per labelled stretch of an episode (the paper's Ta). */
@@ -64,13 +76,26 @@ export interface RolloutOptions {
   onPolicyCall?: (ms: number, batchSize: number) => void;
   /** Labels an episode's mode from its observations (T × obsDim, first observation included). */
   labeler?: (observations: Float32Array, obsDim: number) => string;
+  /** What the labeler reads each step when not the low-dimensional observation (pixel runs: the env's state). */
+  labelInput?: (env: Env) => ArrayLike<number>;
+  /**
+   * Renderer for pixel observations and videos; when one is needed and none is given, the rollout
+   * launches its own and closes it at the end.
+   */
+  renderer?: Renderer;
+  /** Record videos of some episodes (default: the first 4 seeds and every failure) into `videos.dir`. */
+  videos?: VideoOptions;
 }
 
 interface Slot {
   env: TimeLimit;
+  /** Index among the wave's envs, and of the seed in the seed list. */
+  index: number;
+  seedIndex: number;
   seed: number;
   noiseSeed: number;
   history: Float32Array; // To × Do
+  images: Uint8Array | null; // To × H × W × 3, for envs with a camera
   rec: EpisodeRecord;
   done: boolean;
   /** Every observation of the episode, for the mode labeler. */
@@ -89,7 +114,30 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
     throw new Error(`rollout: policy ${policy.config.id} acts in ${Da} dims but ${opts.envId} takes ${envs[0].spec.actionSpace.size}`);
   }
   const out: EpisodeRecord[] = [];
+  const pixelSize = envs[0].spec.pixels;
+  let renderer = opts.renderer ?? null;
+  const ownRenderer = renderer === null && (pixelSize !== undefined || opts.videos !== undefined);
+  let videos: EpisodeVideos | null = null;
   try {
+    if (ownRenderer) renderer = await Renderer.launch();
+    const camera = renderer && pixelSize ? PixelRenderer.forEnv(renderer, envs[0]) : null;
+    if (renderer && opts.videos) videos = new EpisodeVideos(renderer, sceneFor(opts.envId), nEnvs, opts.videos, { size: pixelSize?.width ?? 96, fps: envs[0].spec.controlHz });
+    const imageBytes = camera?.imageBytes ?? 0;
+    const label = (env: Env, o: Float32Array): ArrayLike<number> => (opts.labelInput ? opts.labelInput(env) : o);
+    let labelDim = Do;
+    // The newest image of each slot in `slots` goes to the end of its history (at reset: fills it).
+    const observeImages = async (slots: Slot[], fill: boolean) => {
+      if (!camera || slots.length === 0) return;
+      const imgs = await camera.observe(slots.map((s) => s.env));
+      slots.forEach((s, k) => {
+        const h = s.images!;
+        if (fill) for (let t = 0; t < To; t++) h.set(imgs[k], t * imageBytes);
+        else {
+          h.copyWithin(0, imageBytes);
+          h.set(imgs[k], (To - 1) * imageBytes);
+        }
+      });
+    };
     for (let start = 0; start < seeds.length; start += nEnvs) {
       const wave = seeds.slice(start, start + nEnvs);
       policy.reset();
@@ -97,25 +145,32 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         const env = envs[i];
         const { obs, info } = env.reset({ seed });
         const o = lowDim(obs, Do, opts.envId, policy.config.id);
+        videos?.begin(i, env.frame());
+        const l = label(env, o);
+        labelDim = l.length;
         const history = new Float32Array(To * Do);
         for (let t = 0; t < To; t++) history.set(o, t * Do);
         const cov = info.coverage as number;
         const noiseSeed = ((opts.noiseSeedBase ?? 0) + seed) >>> 0;
         if (isStatePolicy(policy)) policy.startEpisode(i, seed, env.getState());
         return {
-          env, seed, noiseSeed, history, done: false, trace: opts.labeler ? Array.from(o) : [], chunkStart: 0,
+          env, index: i, seedIndex: start + i, seed, noiseSeed, history, done: false, trace: opts.labeler ? Array.from(l) : [], chunkStart: 0,
+          images: camera ? new Uint8Array(To * imageBytes) : null,
           rec: { seed, noiseSeed, maxReward: 0, success: info.isSuccess, maxCoverage: cov, finalCoverage: cov, length: 0, terminated: false, truncated: false },
         };
       });
+      await observeImages(slots, true);
       const record = (s: Slot, r: ReturnType<TimeLimit['step']>) => {
         const o = lowDim(r.obs, Do, opts.envId, policy.config.id);
         s.history.copyWithin(0, Do);
         s.history.set(o, (To - 1) * Do);
+        videos?.add(s.index, s.env.frame());
         if (opts.labeler) {
-          for (let d = 0; d < Do; d++) s.trace.push(o[d]);
-          const n = s.trace.length / Do; // observations so far
+          const l = label(s.env, o);
+          for (let d = 0; d < labelDim; d++) s.trace.push(l[d]);
+          const n = s.trace.length / labelDim; // observations so far
           if (n - 1 - s.chunkStart === LABEL_CHUNK || r.terminated || r.truncated) {
-            (s.rec.chunkModes ??= []).push(opts.labeler(Float32Array.from(s.trace.slice(s.chunkStart * Do)), Do));
+            (s.rec.chunkModes ??= []).push(opts.labeler(Float32Array.from(s.trace.slice(s.chunkStart * labelDim)), labelDim));
             s.chunkStart = n - 1;
           }
         }
@@ -129,7 +184,9 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         if (r.terminated || r.truncated) {
           rec.terminated = r.terminated;
           rec.truncated = r.truncated;
-          if (opts.labeler) rec.mode = opts.labeler(Float32Array.from(s.trace), Do);
+          if (opts.labeler) rec.mode = opts.labeler(Float32Array.from(s.trace), labelDim);
+          const files = videos?.end(s.index, s.seed, s.seedIndex, rec.success);
+          if (files) rec.videos = files;
           s.done = true;
           out.push(rec);
           opts.onEpisode?.(rec, out.length, seeds.length);
@@ -141,6 +198,7 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
           slots.forEach((s, i) => {
             if (!s.done) record(s, s.env.step(policy.actFromState(i, s.env.getState())));
           });
+          await observeImages(slots.filter((s) => !s.done), false);
         }
         continue;
       }
@@ -148,9 +206,14 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         const active = slots.filter((s) => !s.done);
         const data = new Float32Array(active.length * To * Do);
         active.forEach((s, b) => data.set(s.history, b * To * Do));
+        let images: Uint8Array | undefined;
+        if (camera) {
+          images = new Uint8Array(active.length * To * imageBytes);
+          active.forEach((s, b) => images!.set(s.images!, b * To * imageBytes));
+        }
         const t0 = performance.now();
         const chunks = await policy.predictChunk(
-          { batchSize: active.length, obsHorizon: To, obsDim: Do, data },
+          { batchSize: active.length, obsHorizon: To, obsDim: Do, data, ...(images ? { images } : {}) },
           { noiseSeeds: active.map((s) => mixSeed(s.noiseSeed, chunkIndex)) },
         );
         opts.onPolicyCall?.(performance.now() - t0, active.length);
@@ -158,19 +221,26 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
           active.forEach((s, b) => {
             if (!s.done) record(s, s.env.step(chunks[b].subarray(t * Da, (t + 1) * Da)));
           });
+          // The images after this step, for the envs that go on (one batched render).
+          await observeImages(active.filter((s) => !s.done), false);
         }
       }
     }
+    await videos?.finish();
+    videos = null;
   } finally {
     for (const env of envs) env.close();
+    // After a failure, let running video jobs settle before their renderer goes away.
+    if (videos) await videos.finish().catch(() => undefined);
+    if (ownRenderer) await renderer?.close();
   }
   // Waves finish in order, but episodes within a wave finish in any order: report in seed-list order.
   const order = new Map(seeds.map((s, i) => [s, i]));
   return out.sort((a, b) => order.get(a.seed)! - order.get(b.seed)!);
 }
 
-function lowDim(obs: unknown, Do: number, envId: string, policyId: string): Float32Array {
-  if (!(obs instanceof Float32Array)) throw new Error(`rollout: ${envId} returns dict observations; policy ${policyId} needs a flat vector`);
-  if (obs.length !== Do) throw new Error(`rollout: policy ${policyId} expects observations of length ${Do}, ${envId} gives ${obs.length}`);
-  return obs;
+function lowDim(obs: ReturnType<TimeLimit['step']>['obs'], Do: number, envId: string, policyId: string): Float32Array {
+  const o = lowDimOf(obs);
+  if (o.length !== Do) throw new Error(`rollout: policy ${policyId} expects observations of length ${Do}, ${envId} gives ${o.length}${obs instanceof Float32Array ? '' : ` (the float32 entries of its dict observation)`}`);
+  return o;
 }

@@ -137,12 +137,15 @@ export class Renderer {
     }
     this.remember(scene);
     const perPass = Math.floor(MAX_SIDE / size.width) * Math.floor(MAX_SIDE / size.height);
-    const out: Uint8Array[] = [];
+    // Encode every pass now: `poses` may be a scratch another call refills while this one waits.
+    const passes: Array<{ n: number; b64: string }> = [];
     for (let start = 0; start < count; start += perPass) {
       const n = Math.min(perPass, count - start);
       const part = poses.subarray(start * nb * 7, (start + n) * nb * 7);
-      // Copy out now: the scratch may be refilled by another call while this one waits.
-      const b64 = Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64');
+      passes.push({ n, b64: Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64') });
+    }
+    const out: Uint8Array[] = [];
+    for (const { n, b64 } of passes) {
       const frameBytes = size.width * size.height * 3;
       const pixels = new Uint8Array(n * frameBytes);
       await this.request(`render ${scene.id} (${n} frames at ${size.width}×${size.height})`, async (s) => {

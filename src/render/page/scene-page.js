@@ -152,10 +152,12 @@ function buildScene(desc) {
     (b < 0 ? scene : bodies[b]).add(mesh);
   }
   if (desc.lights) {
-    scene.add(new THREE.AmbientLight(0xffffff, desc.lights.ambient));
+    // three's Lambert BRDF is albedo / π: scaling by π makes a lit surface show albedo × (ambient +
+    // intensity × cos θ), so the description's intensities read as fractions of the object's colour.
+    scene.add(new THREE.AmbientLight(0xffffff, Math.PI * desc.lights.ambient));
     const d = desc.lights.directional;
     if (d) {
-      const light = new THREE.DirectionalLight(0xffffff, d.intensity);
+      const light = new THREE.DirectionalLight(0xffffff, Math.PI * d.intensity);
       // The light shines along `direction`: place it against it, aimed at the origin.
       light.position.set(-d.direction[0], -d.direction[1], -d.direction[2]);
       scene.add(light);
