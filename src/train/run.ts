@@ -18,18 +18,23 @@ import { backendInfo } from '../backend.ts';
 import { envInfo } from '../util/env-info.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { cfgHash, stableStringify } from '../util/hash.ts';
-import { observationMatrix, obsDimOf, WindowBatches } from './batches.ts';
+import { makeEnv } from '../../envs/index.ts';
+import { OBS_IMAGES, observationMatrix, obsDimOf, WindowBatches } from './batches.ts';
 import { train, TrainConfig, type StepInfo, type TrainResult } from './trainer.ts';
 
-const DiffusionInRun = DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true });
+const DiffusionInRun = DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true, imageShape: true });
 const MlpBcInRun = MlpBcConfig.omit({ obsDim: true, actionDim: true });
 const POLICY_IDS = ['diffusion_unet', 'diffusion_transformer', 'mlp_bc'] as const;
 
 export const RunConfig = z
   .object({
     env: z.string().default('PushT-v0'),
-    /** Observation the policy sees: `state` (5) or `keypoints` (T corners + agent, 18). */
-    obsType: z.enum(['state', 'keypoints']).default('keypoints'),
+    /**
+     * Observation the policy sees: `state` (5), `keypoints` (T corners + agent, 18), or `pixels_agent_pos`
+     * (the original's image task: the env's camera image, collected into the dataset as data/img, plus the
+     * agent position; diffusion policies only, through their `vision` encoder).
+     */
+    obsType: z.enum(['state', 'keypoints', 'pixels_agent_pos']).default('keypoints'),
     /** Demonstrations: expert episodes from training seeds `seedStart`… */
     dataset: z.object({ episodes: z.number().int().positive().default(200), seedStart: z.number().int().nonnegative().default(0) }).strict().default({ episodes: 200, seedStart: 0 }),
     /** Share of episodes held out for the validation loss (the original: 0.02). */
@@ -53,12 +58,14 @@ export type RunConfig = z.output<typeof RunConfig>;
  */
 function withVariantDefaults(input: unknown): unknown {
   if (input === null || typeof input !== 'object') return input;
-  const raw = input as { policy?: { id?: string; weightDecay?: number }; train?: { betas?: unknown; warmupSteps?: number } };
+  const raw = input as { obsType?: string; policy?: { id?: string; weightDecay?: number; vision?: unknown }; train?: { betas?: unknown; warmupSteps?: number } };
   const transformer = raw.policy?.id === 'diffusion_transformer';
   const diffusion = raw.policy?.id === 'diffusion_unet' || transformer;
+  // Image obs types: the original's image encoder unless the config tunes it (its defaults then enter the run's hash).
+  const vision = diffusion && raw.obsType !== undefined && OBS_IMAGES[raw.obsType] ? { vision: raw.policy?.vision ?? {} } : {};
   return {
     ...raw,
-    policy: raw.policy && (diffusion ? { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6) } : raw.policy),
+    policy: raw.policy && (diffusion ? { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6), ...vision } : raw.policy),
     train: raw.train && { ...raw.train, betas: raw.train.betas ?? (transformer ? [0.9, 0.95] : [0.95, 0.999]), warmupSteps: raw.train.warmupSteps ?? (transformer ? 1000 : 500) },
   };
 }
@@ -96,7 +103,7 @@ export interface PreparedRun {
 
 /** Everything up to the training loop; also used by evaluation to rebuild a run's policy. */
 export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?: (done: number, total: number) => void): Promise<PreparedRun> {
-  const data = await collect(collectConfig(cfg.env, cfg.dataset.episodes, cfg.dataset.seedStart), { resultsDir, onEpisode: onCollect && ((d, t) => onCollect(d, t)) });
+  const data = await collect(collectConfig(cfg.env, cfg.dataset.episodes, cfg.dataset.seedStart, cameraSide(cfg)), { resultsDir, onEpisode: onCollect && ((d, t) => onCollect(d, t)) });
   const { buffer } = data;
   const { predictionHorizon: Tp, obsHorizon: To, actionHorizon: Ta } = cfg.policy;
   const valMask = cfg.valRatio > 0 ? getValMask(buffer.nEpisodes, cfg.valRatio, cfg.train.seed) : new Array<boolean>(buffer.nEpisodes).fill(false);
@@ -108,9 +115,27 @@ export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?:
   const actionDim = buffer.get('action').stepSize;
   // Fit on the whole buffer, validation episodes included, as the original's get_normalizer.
   const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
+  const imageShape = trainBatches.imageShape ? { imageShape: trainBatches.imageShape } : {};
   const policy =
-    cfg.policy.id === 'mlp_bc' ? new MlpBcPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers) : new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers);
+    cfg.policy.id === 'mlp_bc' ? new MlpBcPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers) : new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim, ...imageShape }, normalizers);
   return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir, buffer };
+}
+
+/**
+ * Side of the camera images to collect for an image obs type: the env's own rendering size for that obs
+ * type, so the dataset's images are what rollouts will show the policy. Undefined for low-dim obs types.
+ */
+function cameraSide(cfg: RunConfig): number | undefined {
+  if (!OBS_IMAGES[cfg.obsType]) {
+    if ('vision' in cfg.policy && cfg.policy.vision) throw new Error(`run config: policy.vision needs an image obs type (pixels_agent_pos), got obsType ${cfg.obsType}`);
+    return undefined;
+  }
+  if (cfg.policy.id === 'mlp_bc') throw new Error(`run config: obsType ${cfg.obsType} needs an image encoder, which mlp_bc lacks; use diffusion_unet or diffusion_transformer`);
+  const probe = makeEnv(cfg.env, { obsType: cfg.obsType });
+  const px = probe.spec.pixels;
+  probe.close();
+  if (!px || px.width !== px.height) throw new Error(`run config: obsType ${cfg.obsType} needs square camera images from ${cfg.env}, which renders ${px ? `${px.width}×${px.height}` : 'none'}`);
+  return px.width;
 }
 
 export interface TrainRunOptions {
