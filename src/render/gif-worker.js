@@ -9,7 +9,10 @@
  * GIF is lossless. Otherwise gifenc's quantizer picks 256 colours from a sample of the frames.
  */
 import { parentPort } from 'node:worker_threads';
-import { GIFEncoder, quantize, applyPalette } from 'gifenc';
+import { createRequire } from 'node:module';
+
+// gifenc's Node entry is CommonJS, whose named exports Node's ESM loader cannot see.
+const { GIFEncoder, quantize, applyPalette } = createRequire(import.meta.url)('gifenc');
 
 function exactPalette(frames, n) {
   const index = new Map();
