@@ -12,12 +12,16 @@
  *   for the configurations the PyTorch anchors (../shared/anchors) time, run side by side in the same
  *   process tree when Debian's python3-torch is installed (`--torch` installs it); ratio = ours / torch.
  *
- * `npm run perf -- --only pusht|blockstack|dp` runs one group; `--backend` picks the tfjs backend (default auto).
+ * - Renderer (src/bench/perf-render.ts): frames/s at 96 × 96 batched over 50 envs (target ≥ 1,000 on
+ *   2 cores), and the time to recover from a killed browser.
+ *
+ * `npm run perf -- --only pusht|blockstack|dp|render` runs one group; `--backend` picks the tfjs backend (default auto).
  */
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { initBackend, type BackendChoice, type BackendInfo } from '../backend.ts';
 import { diffusionBenchmarks, runTorchAnchors, torchAvailable } from './perf-dp.ts';
+import { renderBenchmarks } from './perf-render.ts';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomState } from '../../envs/core/numpy-random.ts';
 import { BlockStackExpert } from '../../envs/block-stack/expert.ts';
@@ -171,6 +175,9 @@ if (only === null || only === 'blockstack') {
   benchmarks['blockstack.step.random_actions'] = { ...measure('blockstack.step.random_actions', 5, () => blockstackStepsPerSecond(null, steps), 500, 'BlockStack-v0, state obs, uniform random actions, one core, resets included', placed), measured: stamp };
   const expert = blockstackExpertActions(steps);
   benchmarks['blockstack.step.expert'] = { ...measure('blockstack.step.expert', 5, () => blockstackStepsPerSecond(expert, steps), 500, "BlockStack-v0, state obs, the scripted expert's recorded actions (grasp, carry, stack), one core, resets included", placed), measured: stamp };
+}
+if (only === null || only === 'render') {
+  for (const m of await renderBenchmarks()) benchmarks[m.name] = { ...m.measurement, measured: stamp };
 }
 let backend: BackendInfo | null = null;
 if (only === null || only === 'dp') {
