@@ -8,6 +8,8 @@ import { mean, wilson, wilsonMean, type Interval } from './metrics.ts';
 import { commitment, switchRate } from './multimodality.ts';
 import { rollout, type EpisodeRecord, type RolloutOptions } from './rollout.ts';
 import type { VideoOptions } from '../render/video.ts';
+import { Renderer } from '../render/renderer.ts';
+import { makeEnv } from '../../envs/index.ts';
 
 export interface Aggregated {
   n_episodes: number;
@@ -18,6 +20,8 @@ export interface Aggregated {
   /** Mean final coverage (VQ-BeT's number), 95% Wilson interval. */
   avg_final_coverage: Interval;
   avg_max_coverage: number;
+  /** Share of episodes in which each task event happened (BlockStack-v0: p1, p2), 95% Wilson interval. */
+  event_rates?: Record<string, Interval>;
   avg_length: number;
   /**
    * Mode commitment (mean share of an episode's labelled 8-step stretches in its main mode; 1 = never
@@ -37,6 +41,8 @@ export interface EvalInfo {
   seeds: { first: number; count: number };
   per_episode: EpisodeRecord[];
   aggregated: Aggregated;
+  /** The browser that rendered pixel observations or videos (absent when nothing was rendered). */
+  renderer?: { browser: string; webgl: string; restarts: number };
 }
 
 export function aggregate(eps: readonly EpisodeRecord[], evalS: number, calls: ReadonlyArray<{ ms: number; batch: number }> = []): Aggregated {
@@ -54,6 +60,7 @@ export function aggregate(eps: readonly EpisodeRecord[], evalS: number, calls: R
     success_rate: wilson(eps.filter((e) => e.success).length, eps.length),
     avg_final_coverage: wilsonMean(eps.map((e) => Math.min(1, Math.max(0, e.finalCoverage)))),
     avg_max_coverage: mean(eps.map((e) => e.maxCoverage)),
+    ...(eventRates(eps) && { event_rates: eventRates(eps) }),
     avg_length: mean(eps.map((e) => e.length)),
     eval_s: evalS,
     eval_ep_s: eps.length ? evalS / eps.length : NaN,
@@ -66,6 +73,13 @@ export interface EvaluateOptions extends Omit<RolloutOptions, 'videos'> {
   videos?: Partial<VideoOptions>;
 }
 
+/** Per task event, the share of episodes where it happened; undefined when no episode reports events. */
+export function eventRates(eps: readonly EpisodeRecord[]): Record<string, Interval> | undefined {
+  const keys = [...new Set(eps.flatMap((e) => Object.keys(e.events ?? {})))].sort();
+  if (keys.length === 0) return undefined;
+  return Object.fromEntries(keys.map((k) => [k, wilson(eps.filter((e) => e.events?.[k]).length, eps.length)]));
+}
+
 export async function evaluate(opts: EvaluateOptions): Promise<EvalInfo> {
   const t0 = performance.now();
   const calls: Array<{ ms: number; batch: number }> = [];
@@ -75,19 +89,41 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvalInfo> {
     if (!dir) throw new Error('evaluate: videos need a folder: give outDir or videos.dir');
     videos = { ...opts.videos, dir };
   }
-  const eps = await rollout({ ...opts, videos, onPolicyCall: (ms, batch) => (calls.push({ ms, batch }), opts.onPolicyCall?.(ms, batch)) });
+  // Launch the renderer here rather than in the rollout, to record which browser drew the frames.
+  let renderer = opts.renderer;
+  const own = renderer === undefined && (videos !== undefined || hasCamera(opts.envId, opts.envOptions));
+  if (own) renderer = await Renderer.launch();
+  let eps: EpisodeRecord[];
+  let drawnBy: EvalInfo['renderer'];
+  try {
+    eps = await rollout({ ...opts, renderer, videos, onPolicyCall: (ms, batch) => (calls.push({ ms, batch }), opts.onPolicyCall?.(ms, batch)) });
+    if (renderer) {
+      const ri = await renderer.info();
+      drawnBy = { browser: ri.browser, webgl: ri.webgl, restarts: renderer.restarts };
+    }
+  } finally {
+    if (own) await renderer?.close();
+  }
   const info: EvalInfo = {
     env: opts.envId,
     policy: opts.policy.config.id,
     seeds: { first: opts.seeds[0], count: opts.seeds.length },
     per_episode: eps,
     aggregated: aggregate(eps, (performance.now() - t0) / 1000, calls),
+    ...(drawnBy ? { renderer: drawnBy } : {}),
   };
   if (opts.outDir) {
     writeFileAtomic(path.join(opts.outDir, 'episodes.jsonl'), eps.map((e) => JSON.stringify(e)).join('\n') + '\n');
     writeJsonAtomic(path.join(opts.outDir, 'eval_info.json'), info);
   }
   return info;
+}
+
+function hasCamera(envId: string, envOptions?: Record<string, unknown>): boolean {
+  const probe = makeEnv(envId, envOptions);
+  const yes = probe.spec.pixels !== undefined;
+  probe.close();
+  return yes;
 }
 
 /** Test seeds of the protocol: start + i (Push-T: 100000 + i, as diffusion_policy and LeRobot). */

@@ -36,6 +36,8 @@ export interface ImageSize {
 }
 
 export interface RendererInfo {
+  /** Chromium's product and version, e.g. `HeadlessChrome/156.0.8078.79`. */
+  browser: string;
   userAgent: string;
   /** The WebGL renderer string (ANGLE/SwiftShader on machines without a GPU). */
   webgl: string;
@@ -266,7 +268,7 @@ export class Renderer {
       page.setDefaultTimeout(this.timeoutMs);
       await page.goto(`${this.server.origin}/`, { waitUntil: 'load' });
       await page.waitForFunction(() => (window as unknown as { dpbenchReady?: boolean }).dpbenchReady === true);
-      const info = await page.evaluate(() => (window as unknown as PageApi).dpbench.info());
+      const info = { browser: await browser.version(), ...(await page.evaluate(() => (window as unknown as PageApi).dpbench.info())) };
       const s: Session = { browser, page, info };
       this.built.set(s, new Set());
       if (this.closed) throw new Error('renderer closed while starting');
@@ -284,7 +286,7 @@ interface PageApi {
     addScene(d: Record<string, unknown>): boolean;
     /** The frames' pixels, run-length coded (src/render/runs.ts), in base64. */
     render(sceneId: string, w: number, h: number, count: number, posesB64: string): string;
-    info(): RendererInfo;
+    info(): Omit<RendererInfo, 'browser'>;
     encodeMp4(inId: string, w: number, h: number, count: number, fps: number): Promise<{ codec: string; mp4: string } | null>;
   };
 }

@@ -70,6 +70,19 @@ describe('PushT-v0 pixel observations', () => {
     expect([...b.digests].sort()).toEqual([...a.digests].sort());
   });
 
+  it('labels pixel episodes from what labelInput reads (the state), since images carry no mode', async () => {
+    const seen: Array<[number, number]> = [];
+    const eps = await rollout({
+      envId: 'PushT-v0', envOptions: { obsType: 'pixels_agent_pos' }, policy: new PixelChaser(), seeds: [100007, 100008], nEnvs: 2, maxEpisodeSteps: 16, renderer: r,
+      labelInput: (env) => env.getState().slice(0, 5),
+      labeler: (obs, dim) => (seen.push([obs.length / dim, dim]), dim === 5 ? 'from-state' : 'from-pixels'),
+    });
+    expect(eps.map((e) => e.mode)).toEqual(['from-state', 'from-state']);
+    // Whole episodes: the start and 16 steps; stretches of 8 steps (+ the observation they start from).
+    expect(seen.filter(([n]) => n === 17).length).toBe(2);
+    expect(seen.every(([n, d]) => d === 5 && (n === 17 || n === 9))).toBe(true);
+  });
+
   it('a policy that needs images gets none from an env without a camera', async () => {
     await expect(rollout({ envId: 'PushT-v0', envOptions: { obsType: 'state' }, policy: new PixelChaser(), seeds: [1], maxEpisodeSteps: 8 })).rejects.toThrow(
       'expects observations of length 2, PushT-v0 gives 5',

@@ -136,6 +136,8 @@ describe('rollout videos', () => {
     }
     const saved = JSON.parse(readFileSync(path.join(outDir, 'eval_info.json'), 'utf8'));
     expect(saved.per_episode[0].videos).toEqual(['videos/ep_100000.gif', 'videos/ep_100000.mp4']);
+    expect(saved.renderer.browser).toMatch(/Chrom\w*\/\d+\.\d+\.\d+\.\d+/);
+    expect(saved.renderer.webgl.length).toBeGreaterThan(0);
 
     // Without failures: only the first two; no MP4 when not asked for.
     const outB = path.join(tmp, 'eval-b');
@@ -150,6 +152,7 @@ describe('rollout videos', () => {
     const before = r.restarts;
     await evaluate({ envId: 'PushT-v0', policy, seeds: [7, 8], nEnvs: 2, maxEpisodeSteps: 5, outDir });
     expect(existsSync(path.join(outDir, 'videos'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(outDir, 'eval_info.json'), 'utf8')).renderer).toBeUndefined();
     expect(r.restarts).toBe(before);
   });
 });
