@@ -4,6 +4,7 @@
  *   its mode labels.
  * - Policies: the Policy contract, Diffusion Policy (DP-C, DP-T), MLP-BC, random.
  * - Harness: backend choice, demonstrations, training runs, evaluation and the bench.
+ * - Rendering: the batched three.js renderer in headless Chromium, pixel observations, rollout videos.
  */
 export * from '../envs/index.ts';
 export { RAPIER_BUILD } from '../envs/core/physics.ts';
@@ -26,3 +27,11 @@ export { rollout, type EpisodeRecord } from './eval/rollout.ts';
 export { evaluate, testSeeds, type EvalInfo } from './eval/evaluate.ts';
 export { evalRun } from './eval/eval-run.ts';
 export { runBench } from './bench/bench.ts';
+export { Renderer, RenderInputError, type RendererOptions, type RendererInfo, type ImageSize } from './render/renderer.ts';
+export { PixelRenderer, withPixels, lowDimOf } from './render/pixels.ts';
+export { sceneFor } from './render/scenes.ts';
+export { EpisodeVideos, type VideoOptions } from './render/video.ts';
+export { GifWriter } from './render/gif.ts';
+export { encodePng, decodePng } from './render/png.ts';
+export { PUSHT_SCENE } from '../envs/push-t/scene.ts';
+export type { SceneDescription, SceneObject, Primitive, Camera, Pose } from '../envs/core/scene.ts';
