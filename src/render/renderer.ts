@@ -222,8 +222,9 @@ export class Renderer {
   private async request<T>(what: string, fn: (s: Session) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new Error(`renderer: ${what} after close()`);
-      const s = await this.ready();
+      let s: Session | null = null;
       try {
+        s = await this.ready(); // a failed (re)launch counts as a failed attempt too
         return await withTimeout(fn(s), this.timeoutMs, `renderer: ${what} took longer than ${this.timeoutMs} ms`);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
@@ -231,7 +232,7 @@ export class Renderer {
         if (at >= 0) throw new RenderInputError(`renderer: ${msg.slice(at + PAGE_ERROR.length).split('\n')[0]}`);
         if (e instanceof RenderInputError || this.closed) throw e;
         if (attempt >= this.attempts) throw new Error(`renderer: ${what} failed in ${attempt} browsers; last error: ${msg}`);
-        this.drop(s, msg);
+        if (s) this.drop(s, msg);
       }
     }
   }

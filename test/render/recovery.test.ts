@@ -20,12 +20,12 @@ const run = (renderer: Renderer, policy: PixelChaser) =>
 
 describe('renderer crash recovery', () => {
   it('a browser killed mid-rollout (between and during renders) is relaunched and the rollout comes out identical', async () => {
-    const reference = new PixelChaser();
-    const calm = await launch();
-    const expected = await run(calm, reference);
-
     const restarts: Array<{ reason: string; ms: number }> = [];
     const r = await launch({ onRestart: (reason, ms) => restarts.push({ reason, ms }) });
+    const reference = new PixelChaser();
+    const expected = await run(r, reference);
+    expect(r.restarts).toBe(0);
+
     const policy = new PixelChaser();
     // Kill 1: between two renders (the policy's second decision).
     policy.onCall = (call) => {
