@@ -58,16 +58,28 @@ export type RunConfig = z.output<typeof RunConfig>;
  */
 function withVariantDefaults(input: unknown): unknown {
   if (input === null || typeof input !== 'object') return input;
-  const raw = input as { obsType?: string; policy?: { id?: string; weightDecay?: number; vision?: unknown }; train?: { betas?: unknown; warmupSteps?: number } };
+  const raw = input as { obsType?: string; policy?: { id?: string; weightDecay?: number; vision?: unknown }; train?: { betas?: unknown; warmupSteps?: number; batchSize?: number; microBatch?: number } };
   const transformer = raw.policy?.id === 'diffusion_transformer';
   const diffusion = raw.policy?.id === 'diffusion_unet' || transformer;
-  // Image obs types: the original's image encoder unless the config tunes it (its defaults then enter the run's hash).
-  const vision = diffusion && raw.obsType !== undefined && OBS_IMAGES[raw.obsType] ? { vision: raw.policy?.vision ?? {} } : {};
+  // Image obs types: the original's image encoder unless the config tunes it (its defaults then enter the run's
+  // hash), and micro-batches of at most 16 windows (32 images at To = 2): with tfjs keeping every activation
+  // and its gradient until the backward ends, 64 images of the encoder alone fill ~3 GB of wasm's 4 GB heap.
+  const images = diffusion && raw.obsType !== undefined && OBS_IMAGES[raw.obsType];
+  const vision = images ? { vision: raw.policy?.vision ?? {} } : {};
+  const micro = images && raw.train && raw.train.microBatch === undefined ? { microBatch: largestDivisorUpTo(raw.train.batchSize ?? TrainConfig.shape.batchSize.parse(undefined), 16) } : {};
   return {
     ...raw,
     policy: raw.policy && (diffusion ? { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6), ...vision } : raw.policy),
-    train: raw.train && { ...raw.train, betas: raw.train.betas ?? (transformer ? [0.9, 0.95] : [0.95, 0.999]), warmupSteps: raw.train.warmupSteps ?? (transformer ? 1000 : 500) },
+    train: raw.train && { ...raw.train, betas: raw.train.betas ?? (transformer ? [0.9, 0.95] : [0.95, 0.999]), warmupSteps: raw.train.warmupSteps ?? (transformer ? 1000 : 500), ...micro },
   };
+}
+
+/** The largest divisor of n that is at most m (a micro-batch must divide the batch). */
+function largestDivisorUpTo(n: number, m: number): number {
+  if (!Number.isInteger(n) || n < 1) return 0; // the batch size itself is invalid: parsing says so
+  let d = Math.min(n, m);
+  while (n % d !== 0) d--;
+  return d;
 }
 
 export function parseRunConfig(input: unknown): RunConfig {

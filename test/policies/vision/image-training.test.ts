@@ -48,6 +48,11 @@ describe('image policy training', () => {
     const tuned = parseRunConfig({ obsType: 'pixels_agent_pos', policy: { id: 'diffusion_transformer', vision: { resnetWidth: 32 } }, train: { steps: 1 } });
     expect(tuned.policy).toMatchObject({ vision: { resnetWidth: 32, cropShape: [84, 84] }, weightDecay: 0.1 });
     expect('vision' in parseRunConfig({ obsType: 'keypoints', policy: { id: 'diffusion_unet' }, train: { steps: 1 } }).policy).toBe(false);
+    // Micro-batches of ≤ 16 windows by default on images (a divisor of the batch), as configured otherwise.
+    expect([cfg.train.microBatch, tuned.train.microBatch]).toEqual([16, 16]);
+    expect(parseRunConfig({ obsType: 'pixels_agent_pos', policy: { id: 'diffusion_unet' }, train: { steps: 1, batchSize: 24 } }).train.microBatch).toBe(12);
+    expect(parseRunConfig({ obsType: 'pixels_agent_pos', policy: { id: 'diffusion_unet' }, train: { steps: 1, batchSize: 64, microBatch: 32 } }).train.microBatch).toBe(32);
+    expect(parseRunConfig({ obsType: 'keypoints', policy: { id: 'diffusion_unet' }, train: { steps: 1 } }).train.microBatch).toBe(0);
     expect(() => parseRunConfig({ obsType: 'pixels_agent_pos', policy: { id: 'diffusion_unet', imageShape: [96, 96, 3] }, train: { steps: 1 } })).toThrow(/imageShape/);
   });
 
