@@ -12,9 +12,9 @@ import { RandomPolicy } from '../../policies/baselines/random.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { expertFor } from '../collect/experts.ts';
-import { diversityProbe, multimodalSeed, type DiversityProbe } from '../eval/diversity.ts';
+import { diversityProbe, multimodalSeed, PROBE_RADIUS, probeRadius, type DiversityProbe } from '../eval/diversity.ts';
 import { evalRun, loadRunPolicy, samplerOf } from '../eval/eval-run.ts';
-import { evaluate, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
+import { evaluate, eventRates, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
 import { ExpertPolicy } from '../eval/expert-policy.ts';
 import { chunkLatency, startHistory, type LatencyRow } from '../eval/latency.ts';
 import { mean, std, wilson, wilsonMean } from '../eval/metrics.ts';
@@ -72,8 +72,8 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
   const demos: NonNullable<Leaderboard['demos']> = {};
   for (const task of p.tasks) {
     const spec = expertFor(task.env);
-    const bar = progress(`[${p.name}] collect ${task.env} demos`, p.demos);
-    const data = await collect(collectConfig(task.env, p.demos, 0), { resultsDir: o.resultsDir, onEpisode: (d) => bar.update(d) });
+    const bar = progress(`[${p.name}] collect ${task.env} demos`, demosOf(p, task));
+    const data = await collect(collectConfig(task.env, demosOf(p, task), 0), { resultsDir: o.resultsDir, onEpisode: (d) => bar.update(d) });
     bar.stop();
     const demoLabels = data.buffer.getMeta('label').map(String);
     const ds = summarizeModes(demoLabels, demoLabels, spec.modes);
@@ -95,14 +95,22 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
   return lb;
 }
 
+/** What the numbers of each task mean (shown above the table). */
+const TASK_PROTOCOL: Record<string, string> = {
+  'PushT-v0':
+    "PushT-v0: score = max over steps of clip(coverage/0.95, 0, 1) (the paper's number); success = coverage > 0.95 at some step (LeRobot's); final coverage at the last step; 300 steps max. Modes: the direction the T was turned (cw/ccw; none = turned < 3°).",
+  'BlockStack-v0':
+    'BlockStack-v0: score = max over steps of the reward (cubes placed / 2, so 1 = a tower of three); success = all three in one tower; p1 / p2 = at least one / two cubes placed at some step; "final coverage" = cubes placed / 2 at the last step; 400 steps max. Modes: the stacking order, bottom to top (e.g. RGB = red at the bottom), from which cube was lifted first and second.',
+};
+
 function protocolText(p: BenchProfile, seeds: number[]): string {
   return [
     `Profile \`${p.name}\` (${p.description}).`,
-    `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes per checkpoint, 300 steps max), the same for every row.`,
-    'Score = max over steps of clip(coverage/0.95, 0, 1) (the paper\'s Push-T number); success = coverage > 0.95 at some step (LeRobot\'s); intervals: 95% Wilson over the pooled episodes of the last checkpoint of every training seed.',
+    `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes per checkpoint), the same for every row; intervals: 95% Wilson over the pooled episodes of the last checkpoint of every training seed.`,
+    ...p.tasks.map((t) => `${TASK_PROTOCOL[t.env] ?? t.env} Demonstrations: ${demosOf(p, t)}.`),
     `Trained rows: ${p.trainingSeeds.length} training seed(s), evaluated at the last ${p.lastK} checkpoint(s) with their EMA weights; "± std" is across training seeds.`,
-    `Modes: the direction the T was turned (cw/ccw; none = turned < 3°) against ${p.demos} expert demonstrations; JS = Jensen–Shannon divergence (bits) to the demos' histogram; commitment = mean share of an episode's labelled 8-step stretches in its main mode.`,
-    `Latency: ms per action chunk (one policy call) at batch 1 and ${p.nEnvs}, DDPM-100 and DDIM-${p.latency.ddimSteps}. Diversity: ${p.diversity.K} noise seeds on one start where both turning directions are reasonable; clusters of the predicted sequences' endpoints (single linkage at ${p.diversity.radius} px).`,
+    "JS = Jensen–Shannon divergence (bits) of the rollouts' mode histogram to the demonstrations'; commitment = mean share of an episode's labelled 8-step stretches in its main mode.",
+    `Latency: ms per action chunk (one policy call) at batch 1 and ${p.nEnvs}, DDPM-100 and DDIM-${p.latency.ddimSteps}. Diversity: ${p.diversity.K} noise seeds on one start where several modes are reasonable; clusters of the predicted sequences' endpoints (single linkage at ${Object.entries(PROBE_RADIUS).map(([e, r]) => `${r} for ${e}`).join(', ')}, in action units).`,
   ].join(' ');
 }
 
@@ -128,6 +136,7 @@ function scoreBlock(eps: readonly EpisodeRecord[]) {
     successRate: wilson(eps.filter((e) => e.success).length, eps.length),
     avgFinalCoverage: wilsonMean(eps.map((e) => Math.min(1, Math.max(0, e.finalCoverage)))),
     avgLength: mean(eps.map((e) => e.length)),
+    ...(eventRates(eps) && { events: eventRates(eps) }),
   };
 }
 
@@ -169,14 +178,20 @@ async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<Leaderb
 }
 
 function runConfigFor(ctx: Ctx, entry: TrainedEntry, seed: number): RunConfig {
+  const k = ctx.task.stepScale ?? 1;
+  // 0 stays 0 (valEvery 0: no validation); anything else stays ≥ 1.
+  const scale = (v: number) => (v === 0 ? 0 : Math.max(1, Math.round(v * k)));
+  const scaled = k === 1 ? {} : Object.fromEntries((['steps', 'checkpointEvery', 'valEvery'] as const).filter((f) => typeof entry.train[f] === 'number').map((f) => [f, scale(entry.train[f] as number)]));
   return parseRunConfig({
     env: ctx.task.env,
     obsType: ctx.task.obsType,
-    dataset: { episodes: ctx.p.demos, seedStart: 0 },
+    dataset: { episodes: demosOf(ctx.p, ctx.task), seedStart: 0 },
     policy: entry.policy,
-    train: { ...entry.train, seed },
+    train: { ...entry.train, ...scaled, seed },
   });
 }
+
+const demosOf = (p: BenchProfile, t: TaskEntry) => t.demos ?? p.demos;
 
 /** Trains (or resumes, or reuses) one run to its last step; returns the run folder. */
 async function ensureTrained(ctx: Ctx, cfg: RunConfig): Promise<string> {
@@ -261,7 +276,7 @@ async function latencyAndDiversity(ctx: Ctx, runDir: string): Promise<{ latency:
   try {
     const history = startHistory(task.env, envOptions, ctx.seeds[0], own.cfg.policy.obsHorizon);
     const probeSeed = multimodalSeed(task.env, ctx.seeds);
-    diversity = await diversityProbe(own.prepared.policy, { envId: task.env, envOptions, seed: probeSeed, K: p.diversity.K, radius: p.diversity.radius });
+    diversity = await diversityProbe(own.prepared.policy, { envId: task.env, envOptions, seed: probeSeed, K: p.diversity.K, radius: probeRadius(task.env) });
     if (!diffusion) {
       for (const batch of [1, p.nEnvs]) latency.push(await chunkLatency(own.prepared.policy, history, { sampler: 'deterministic', batch, reps: p.latency.reps }));
     }

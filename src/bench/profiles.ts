@@ -17,6 +17,10 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['smoke', 'quick', 'paper']
 export interface TaskEntry {
   env: string;
   obsType: 'state' | 'keypoints';
+  /** Demonstrations for this task (default: the profile's). */
+  demos?: number;
+  /** Scales every trained entry's steps (and checkpoint/validation intervals) for this task (default 1). */
+  stepScale?: number;
 }
 
 /** A row scored without training: the scripted expert (ceiling) or uniform random actions (floor). */
@@ -49,8 +53,8 @@ export interface BenchProfile {
   policies: PolicyEntry[];
   /** Latency rows: DDIM with this many steps beside DDPM with all 100, at batch 1 and batch nEnvs. */
   latency: { ddimSteps: number; reps: number };
-  /** Action-diversity probe: K noise seeds on one multimodal start; endpoints clustered at `radius` (px). */
-  diversity: { K: number; radius: number };
+  /** Action-diversity probe: K noise seeds on one multimodal start (clustering radius per task: src/eval/diversity.ts). */
+  diversity: { K: number };
 }
 
 const baselines: PolicyEntry[] = [{ kind: 'expert' }, { kind: 'random' }];
@@ -59,7 +63,7 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
   smoke: {
     name: 'smoke',
     description: 'the whole pipeline in a few minutes, tiny networks (CI regression check)',
-    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }],
+    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state' }],
     demos: 20,
     episodes: 10,
     nEnvs: 10,
@@ -80,12 +84,12 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
       { kind: 'trained', policy: { id: 'mlp_bc', width: 64, depth: 2 }, train: { steps: 100, batchSize: 32, lr: 1e-3, warmupSteps: 10, checkpointEvery: 100, valEvery: 50, logEvery: 10 } },
     ],
     latency: { ddimSteps: 8, reps: 2 },
-    diversity: { K: 16, radius: 30 },
+    diversity: { K: 16 },
   },
   quick: {
     name: 'quick',
     description: 'small networks, short training: meaningful numbers in about 30 minutes on 2 CPU cores',
-    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }],
+    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state', demos: 100, stepScale: 0.5 }],
     demos: 200,
     episodes: 50,
     nEnvs: 50,
@@ -106,12 +110,12 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
       { kind: 'trained', policy: { id: 'mlp_bc' }, train: { steps: 2000, batchSize: 64, lr: 1e-3, warmupSteps: 100, checkpointEvery: 500, valEvery: 250 } },
     ],
     latency: { ddimSteps: 16, reps: 3 },
-    diversity: { K: 32, radius: 30 },
+    diversity: { K: 32 },
   },
   paper: {
     name: 'paper',
     description: "the original's configs (DP-C [256,512,1024], DP-T 8×256, DDPM-100, 3 training seeds); a GPU advised",
-    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }],
+    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state' }],
     demos: 200,
     episodes: 50,
     nEnvs: 50,
@@ -126,7 +130,7 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
       { kind: 'trained', policy: { id: 'mlp_bc' }, train: { steps: 500_000, batchSize: 256, lr: 1e-4, checkpointEvery: 5_600, valEvery: 5_600 } },
     ],
     latency: { ddimSteps: 16, reps: 5 },
-    diversity: { K: 64, radius: 30 },
+    diversity: { K: 64 },
   },
 };
 

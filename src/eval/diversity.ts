@@ -18,6 +18,15 @@ const MULTIMODAL_START: Record<string, (state: readonly number[]) => boolean> = 
   'PushT-v0': (s) => Math.abs(wrapToPi(GOAL_POSE[2] - s[4])) >= Math.PI / 2,
 };
 
+/** Clustering radius of the probe's endpoints, in the task's action units: Push-T 30 px (two disc radii), BlockStack 3 cm. */
+export const PROBE_RADIUS: Record<string, number> = { 'PushT-v0': 30, 'BlockStack-v0': 0.03 };
+
+export function probeRadius(envId: string): number {
+  const r = PROBE_RADIUS[envId];
+  if (r === undefined) throw new Error(`diversity probe: no clustering radius for env ${JSON.stringify(envId)}; known: ${Object.keys(PROBE_RADIUS).join(', ')}`);
+  return r;
+}
+
 /** The first seed from `seeds` whose start is multimodal (any seed for envs without a rule). */
 export function multimodalSeed(envId: string, seeds: readonly number[]): number {
   const rule = MULTIMODAL_START[envId];

@@ -13,7 +13,7 @@ import { makeEnv } from '../../envs/index.ts';
 import type { TimeLimit } from '../../envs/core/wrappers.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { mixSeed } from '../../envs/core/seeding.ts';
-import type { Env } from '../../envs/core/types.ts';
+import type { Env, Info } from '../../envs/core/types.ts';
 import { Renderer } from '../render/renderer.ts';
 import { PixelRenderer, lowDimOf } from '../render/pixels.ts';
 import { sceneFor } from '../render/scenes.ts';
@@ -27,10 +27,13 @@ export interface EpisodeRecord {
   maxReward: number;
   /** LeRobot's number: the env reported success at some step. */
   success: boolean;
+  /** Max and last progress over the episode: Push-T's coverage; the reward for tasks without one. */
   maxCoverage: number;
   finalCoverage: number;
   /** Control steps taken. */
   length: number;
+  /** Task events that happened at some step (BlockStack-v0: p1 / p2 = at least one / two cubes placed). */
+  events?: Record<string, boolean>;
   terminated: boolean;
   truncated: boolean;
   /** Behaviour mode of the episode, from its observations (the env's labeler), when one is given. */
@@ -43,6 +46,17 @@ export interface EpisodeRecord {
   /** Video files of the episode, relative to the eval folder (`videos/ep_<seed>.gif`, `.mp4`), when recorded. */
   videos?: string[];
 }
+
+/**
+ * Progress at a step: the env's `coverage` (Push-T: share of the goal T covered), or for tasks without
+ * one the reward (BlockStack-v0: cubes placed / 2).
+ */
+function coverageOf(info: Info, reward: number): number {
+  return typeof info.coverage === 'number' ? info.coverage : reward;
+}
+
+/** Boolean info fields recorded as per-episode events ("happened at some step"): BlockStack-v0's p1, p2. */
+export const EVENT_KEYS = ['p1', 'p2'] as const;
 
 /** Steps per labelled stretch of an episode (the paper's Ta). */
 export const LABEL_CHUNK = 8;
@@ -150,7 +164,7 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
         labelDim = l.length;
         const history = new Float32Array(To * Do);
         for (let t = 0; t < To; t++) history.set(o, t * Do);
-        const cov = info.coverage as number;
+        const cov = coverageOf(info, 0);
         const noiseSeed = ((opts.noiseSeedBase ?? 0) + seed) >>> 0;
         if (isStatePolicy(policy)) policy.startEpisode(i, seed, env.getState());
         return {
@@ -174,8 +188,9 @@ export async function rollout(opts: RolloutOptions): Promise<EpisodeRecord[]> {
             s.chunkStart = n - 1;
           }
         }
-        const cov = r.info.coverage as number;
+        const cov = coverageOf(r.info, r.reward);
         const rec = s.rec;
+        for (const k of EVENT_KEYS) if (typeof r.info[k] === 'boolean') (rec.events ??= {})[k] = (rec.events[k] ?? false) || (r.info[k] as boolean);
         rec.length++;
         rec.maxReward = Math.max(rec.maxReward, r.reward);
         rec.success ||= r.info.isSuccess;

@@ -27,6 +27,8 @@ export interface LeaderboardRow {
   successRate: Interval;
   avgFinalCoverage: Interval;
   avgLength: number;
+  /** Task events (BlockStack-v0: p1, p2 = at least one / two cubes placed): share of episodes, 95% Wilson. */
+  events?: Record<string, Interval>;
   /** Mode histogram of the rollouts (behaviour modes; `none`: no mode expressed) and JS divergence to the demos. */
   modes?: { histogram: Record<string, number>; none: number; jsToDemos: number; entropy: number; commitment: number | null; switchRate: number | null };
   /** Path of the row's eval_info.json (first training seed, last checkpoint), relative to results/. */
@@ -57,19 +59,20 @@ export interface Leaderboard {
 export const formatInterval = (iv: Interval) => `${iv.value.toFixed(3)} [${iv.low.toFixed(2)}, ${iv.high.toFixed(2)}]`;
 
 export function leaderboardMarkdown(lb: Leaderboard): string {
-  const head = '| env | policy | obs | episodes | mean max score [95% CI] | success rate [95% CI] | final coverage [95% CI] | score across seeds | mean length | modes | JS to demos | commitment | diversity | run |';
-  const sep = '|---|---|---|---:|---|---|---|---|---:|---|---:|---:|---|---|';
+  const head = '| env | policy | obs | episodes | mean max score [95% CI] | success rate [95% CI] | final coverage [95% CI] | events | score across seeds | mean length | modes | JS to demos | commitment | diversity | run |';
+  const sep = '|---|---|---|---:|---|---|---|---|---|---:|---|---:|---:|---|---|';
   const modes = (r: LeaderboardRow) =>
     r.modes ? [...Object.entries(r.modes.histogram).map(([m, n]) => `${m} ${n}`), `none ${r.modes.none}`].join(' · ') : '–';
   const js = (r: LeaderboardRow) => (r.modes && Number.isFinite(r.modes.jsToDemos) ? r.modes.jsToDemos.toFixed(3) : '–');
   const commit = (r: LeaderboardRow) => (r.modes?.commitment != null ? r.modes.commitment.toFixed(2) : '–');
   const seeds = (r: LeaderboardRow) =>
     r.trainingSeeds ? `${r.trainingSeeds.avgMaxReward.mean.toFixed(3)} ± ${r.trainingSeeds.avgMaxReward.std.toFixed(3)} (${r.trainingSeeds.seeds.length} seed${r.trainingSeeds.seeds.length > 1 ? 's' : ''}, step ${r.checkpoints?.steps ?? '?'}, ${r.checkpoints?.sampler ?? ''})` : '–';
+  const events = (r: LeaderboardRow) => (r.events ? Object.entries(r.events).map(([k, iv]) => `${k} ${iv.value.toFixed(2)}`).join(' · ') : '–');
   const div = (r: LeaderboardRow) => (r.diversity ? `${r.diversity.clusters} cluster${r.diversity.clusters > 1 ? 's' : ''} of ${r.diversity.K} (${r.diversity.sizes.join('/')})` : '–');
   const link = (r: LeaderboardRow) => `[eval_info](results/${r.evalInfo})${r.run ? ` · [run](results/${r.run})` : ''}`;
   const rows = lb.rows.map(
     (r) =>
-      `| ${r.env} | ${r.policy} | ${r.obs} | ${r.episodes} | ${formatInterval(r.avgMaxReward)} | ${formatInterval(r.successRate)} | ${formatInterval(r.avgFinalCoverage)} | ${seeds(r)} | ${r.avgLength.toFixed(1)} | ${modes(r)} | ${js(r)} | ${commit(r)} | ${div(r)} | ${link(r)} |`,
+      `| ${r.env} | ${r.policy} | ${r.obs} | ${r.episodes} | ${formatInterval(r.avgMaxReward)} | ${formatInterval(r.successRate)} | ${formatInterval(r.avgFinalCoverage)} | ${events(r)} | ${seeds(r)} | ${r.avgLength.toFixed(1)} | ${modes(r)} | ${js(r)} | ${commit(r)} | ${div(r)} | ${link(r)} |`,
   );
   const lat = lb.rows.flatMap((r) => {
     if (!r.latency?.length) return [];

@@ -9,10 +9,14 @@ import { ReplayBuffer } from '../data/replay-buffer.ts';
 import { SequenceSampler } from '../data/sequence-sampler.ts';
 import type { TrainBatch } from '../../policies/core/trainable.ts';
 
-/** How a flat observation is assembled from the buffer's per-step arrays. */
-export const OBS_LAYOUTS: Record<string, Array<{ key: string; from: number; to: number }>> = {
-  // PushT-v0 `state`: agent xy, block xy, angle.
-  state: [{ key: 'state', from: 0, to: 5 }],
+/**
+ * How a flat observation is assembled from the buffer's per-step arrays: `key[from:to]`, with `to: null`
+ * for the whole per-step vector (a task's `state` observation is what its env returns: 5 numbers for
+ * PushT-v0, 26 for BlockStack-v0).
+ */
+export const OBS_LAYOUTS: Record<string, Array<{ key: string; from: number; to: number | null }>> = {
+  // The env's `state` observation, whole (PushT-v0: agent xy, block xy, angle).
+  state: [{ key: 'state', from: 0, to: null }],
   // PushT-v0 `keypoints`: the T's 8 corners (16), then the agent position (state[0:2]).
   keypoints: [
     { key: 'keypoint', from: 0, to: 16 },
@@ -22,13 +26,25 @@ export const OBS_LAYOUTS: Record<string, Array<{ key: string; from: number; to: 
   pixels_agent_pos: [{ key: 'state', from: 0, to: 2 }],
 };
 
+/** An obs type's layout with every range made concrete against a buffer's arrays. */
+export function resolveLayout(obsType: string, buffer: ReplayBuffer): Array<{ key: string; from: number; to: number; stepSize: number }> {
+  const layout = OBS_LAYOUTS[obsType];
+  if (!layout) throw new Error(`unknown obs type ${JSON.stringify(obsType)}; known: ${Object.keys(OBS_LAYOUTS).join(', ')}`);
+  return layout.map((p) => {
+    if (!buffer.keys().includes(p.key)) throw new Error(`obs type ${obsType} needs '${p.key}' but the dataset has only [${buffer.keys().join(', ')}]`);
+    const stepSize = buffer.get(p.key).stepSize;
+    const to = p.to ?? stepSize;
+    if (to > stepSize) throw new Error(`obs type ${obsType} needs ${p.key}[${p.from}:${to}] but the dataset's ${p.key} has ${stepSize} values per step`);
+    return { key: p.key, from: p.from, to, stepSize };
+  });
+}
+
 /** Obs types with a camera: the buffer key of its uint8 H × W × C image per step (the original's `data/img`). */
 export const OBS_IMAGES: Record<string, string> = { pixels_agent_pos: 'img' };
 
-export function obsDimOf(obsType: string): number {
-  const layout = OBS_LAYOUTS[obsType];
-  if (!layout) throw new Error(`unknown obs type ${JSON.stringify(obsType)}; known: ${Object.keys(OBS_LAYOUTS).join(', ')}`);
-  return layout.reduce((n, p) => n + p.to - p.from, 0);
+/** Length of one flat observation of `obsType` from this buffer's arrays. */
+export function obsDimOf(obsType: string, buffer: ReplayBuffer): number {
+  return resolveLayout(obsType, buffer).reduce((n, p) => n + p.to - p.from, 0);
 }
 
 export interface WindowOptions {
@@ -53,8 +69,8 @@ export class WindowBatches {
   private permutationKey = '';
 
   constructor(buffer: ReplayBuffer, private readonly o: WindowOptions) {
-    const layout = OBS_LAYOUTS[o.obsType];
-    this.obsDim = obsDimOf(o.obsType);
+    const layout = resolveLayout(o.obsType, buffer);
+    this.obsDim = obsDimOf(o.obsType, buffer);
     const keys = [...new Set([...layout.map((p) => p.key), 'action'])];
     this.sampler = new SequenceSampler(buffer, {
       horizon: o.predictionHorizon,
@@ -64,11 +80,7 @@ export class WindowBatches {
       keys,
     });
     if (this.sampler.length === 0) throw new Error('WindowBatches: no training windows (empty dataset or mask)');
-    this.layout = layout.map((p) => {
-      const stepSize = buffer.get(p.key).stepSize;
-      if (p.to > stepSize) throw new Error(`obs type ${o.obsType} needs ${p.key}[${p.from}:${p.to}] but the dataset's ${p.key} has ${stepSize} values per step`);
-      return { ...p, stepSize, scratch: new Float32Array(o.predictionHorizon * stepSize) };
-    });
+    this.layout = layout.map((p) => ({ ...p, scratch: new Float32Array(o.predictionHorizon * p.stepSize) }));
     this.actionDim = buffer.get('action').stepSize;
     this.actionScratch = new Float32Array(o.predictionHorizon * this.actionDim);
     const imageKey = OBS_IMAGES[o.obsType];
@@ -147,11 +159,11 @@ function permutation(n: number, seed: number): Int32Array {
 
 /** Every step's observation vector (N × Do) in the obs type's layout, e.g. to fit a normalizer. */
 export function observationMatrix(buffer: ReplayBuffer, obsType: string): Float32Array {
-  const layout = OBS_LAYOUTS[obsType];
-  const Do = obsDimOf(obsType);
+  const layout = resolveLayout(obsType, buffer);
+  const Do = obsDimOf(obsType, buffer);
   const N = buffer.nSteps;
   const out = new Float32Array(N * Do);
-  const cols = layout.map((p) => ({ ...p, ...buffer.get(p.key) }));
+  const cols = layout.map((p) => ({ ...p, data: buffer.get(p.key).data }));
   for (let t = 0; t < N; t++) {
     let o = t * Do;
     for (const c of cols) for (let d = c.from; d < c.to; d++) out[o++] = c.data[t * c.stepSize + d];

@@ -123,7 +123,7 @@ export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?:
   const windows = { obsType: cfg.obsType, obsHorizon: To, predictionHorizon: Tp, actionHorizon: Ta };
   const trainBatches = new WindowBatches(buffer, { ...windows, episodeMask: trainMask });
   const val = valMask.some((v) => v) ? new WindowBatches(buffer, { ...windows, episodeMask: valMask }) : undefined;
-  const obsDim = obsDimOf(cfg.obsType);
+  const obsDim = obsDimOf(cfg.obsType, buffer);
   const actionDim = buffer.get('action').stepSize;
   // Fit on the whole buffer, validation episodes included, as the original's get_normalizer.
   const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };

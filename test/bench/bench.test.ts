@@ -26,7 +26,7 @@ const tiny: BenchProfile = {
     },
   ],
   latency: { ddimSteps: 2, reps: 1 },
-  diversity: { K: 4, radius: 30 },
+  diversity: { K: 4 },
 };
 
 describe('runBench', () => {
