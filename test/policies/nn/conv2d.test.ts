@@ -39,7 +39,8 @@ describe('Conv2d', () => {
   it.each(cases)('gradients (input, weight, bias) match finite differences (k=%i, s=%i, p=%i, %i×%i)', (k, s, p, H, W) => {
     const conv = new Conv2d(3, 4, k, makeInit(5), { stride: s, padding: p });
     const x = tf.tensor4d(randn(2 * H * W * 3, testRandom(6)), [2, H, W, 3]);
-    checkGrads({ inputs: { x }, params: conv.namedParameters(), forward: (i) => conv.forward(i.x as tf.Tensor4D), coords: 5 });
+    const worst = checkGrads({ inputs: { x }, params: conv.namedParameters(), forward: (i) => conv.forward(i.x as tf.Tensor4D), coords: 5 });
+    console.log(`Conv2d k=${k} s=${s} p=${p} ${H}×${W}: worst |fd − g|/scale`, JSON.stringify(worst));
     x.dispose();
     conv.dispose();
   });
@@ -98,7 +99,8 @@ describe('maxPool2d', () => {
     // A random permutation of 0.1·i: neighbours differ by ≥ 0.1, far more than the 2·1e-2 FD step.
     const order = Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
     const x = tf.tensor4d(Float32Array.from(order, (i) => 0.1 * i - 0.05 * n), [B, H, W, C]);
-    checkGrads({ inputs: { x }, params: new Map(), forward: (i) => maxPool2d(i.x as tf.Tensor4D, 3, 2, 1), coords: 40 });
+    const worst = checkGrads({ inputs: { x }, params: new Map(), forward: (i) => maxPool2d(i.x as tf.Tensor4D, 3, 2, 1), coords: 40 });
+    console.log('maxPool2d(3, 2, 1): worst |fd − g|/scale', JSON.stringify(worst));
     x.dispose();
   });
 

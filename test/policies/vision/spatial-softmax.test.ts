@@ -78,7 +78,8 @@ describe('SpatialSoftmax', () => {
     const ss = new SpatialSoftmax(4, 3, 3, makeInit(6), 3);
     const x = tf.tensor4d(randn(2 * 3 * 3 * 4, testRandom(7)), [2, 3, 3, 4]);
     const weight = new Map([['nets.weight', ss.keypoints.weight]]);
-    checkGrads({ inputs: { x }, params: weight, forward: (i) => ss.forward(i.x as tf.Tensor4D), coords: 6 });
+    const worst = checkGrads({ inputs: { x }, params: weight, forward: (i) => ss.forward(i.x as tf.Tensor4D), coords: 6 });
+    console.log('SpatialSoftmax: worst |fd − g|/scale', JSON.stringify(worst));
     // A bias shifts all of one map's logits alike: the expectation, hence the loss, does not move.
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(ss.forward(x))) as tf.Scalar, [ss.keypoints.bias!]);
     expect(Math.max(...vals(grads[ss.keypoints.bias!.name]).map(Math.abs))).toBeLessThan(1e-6);
