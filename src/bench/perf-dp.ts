@@ -5,6 +5,9 @@
  * backward, AdamW (EMA excluded, as in the anchors), with the trainer's gradient threads (data-parallel.ts:
  * one per core, at most 2, sharing the micro-batches; the anchors use 2 threads too); the same step in
  * one thread is reported beside it. The denoiser call is one εθ at batch 1.
+ *
+ * Image cases (the original's image DP-C: ResNet-18 encoder on 84×84 crops of 96×96 images, 2 per window)
+ * run only with `npm run perf -- --vision` (minutes per step at the paper's size); they have no anchor.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,10 +26,12 @@ interface Case {
   policy: Partial<DiffusionPolicyConfig> & { id: DiffusionPolicyConfig['id'] };
   obsDim: number;
   batch: number;
-  /** Selects the anchor line: model and batch. */
-  anchor: (a: AnchorLine) => boolean;
+  /** Selects the anchor line: model and batch (image cases have none). */
+  anchor?: (a: AnchorLine) => boolean;
   /** Figure the issue quotes for the anchor, for when torch is not installed. */
-  quotedMs: { train: number; denoise?: number };
+  quotedMs?: { train: number; denoise?: number };
+  /** Camera image [H, W, C] of an image policy: the batch then carries To pseudo-random uint8 images per window. */
+  image?: [number, number, number];
   repeats: number;
   /** Micro-batch for the forward/backward (0: whole batch): the parts the gradient threads share; the wasm32 heap is 4 GB. */
   micro: number;
@@ -43,12 +48,18 @@ interface AnchorLine {
 
 const small = { diffusionStepEmbedDim: 128, downDims: [64, 128, 256] };
 const paper = { diffusionStepEmbedDim: 256, downDims: [256, 512, 1024] };
+/** The original's image Push-T U-Net (facts §3.2 table: 251.5 M parameters with its 132-wide condition). */
+const paperImage = { diffusionStepEmbedDim: 128, downDims: [512, 1024, 2048] };
+const PUSHT_IMAGE: [number, number, number] = [96, 96, 3];
 const CASES: Case[] = [
   { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5, micro: 32 },
   { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3, micro: 128 },
   { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 16 },
   { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: (a) => a.model !== undefined && a.batch === 64, quotedMs: { train: 1493, denoise: 55 }, repeats: 3, micro: 32 },
   { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3, micro: 64 },
+  // Micro-batches of 16 windows = 32 images: the encoder's activations and their gradients take ~1 GB of the heap per 32.
+  { name: 'dpc.image.small.b64', policy: { id: 'diffusion_unet', unet: small, vision: {} } as never, obsDim: 2, image: PUSHT_IMAGE, batch: 64, repeats: 2, micro: 16 },
+  { name: 'dpc.image.paper.b64', policy: { id: 'diffusion_unet', unet: paperImage, vision: {} } as never, obsDim: 2, image: PUSHT_IMAGE, batch: 64, repeats: 1, micro: 8 },
 ];
 
 export function torchAvailable(): boolean {
@@ -82,13 +93,30 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend: string, requestedWorkers?: number): Promise<Array<{ name: string; measurement: Measurement }>> {
   const out: Array<{ name: string; measurement: Measurement }> = [];
   for (const c of CASES) {
+    if (c.image && !process.argv.includes('--vision')) continue;
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'bench', 'perf-dp-case.ts'), c.name, backend, ...(requestedWorkers ? [String(requestedWorkers)] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, cwd: ROOT });
     const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
     if (r.status !== 0 || !line) {
       console.log(`${c.name}: failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter((l) => /Error|Abort/.test(l)).slice(0, 2).join(' ').slice(0, 300)}`);
       continue;
     }
-    const { train, workers, phases, train1, den, params } = JSON.parse(line) as CaseTiming;
+    const { train, workers, train1, den, params } = JSON.parse(line) as CaseTiming;
+    if (!c.anchor || !c.quotedMs) {
+      const m: Measurement = {
+        value: Math.round(train),
+        unit: 'ms per train step',
+        repeats: c.repeats,
+        note: `${c.policy.id} image policy ${JSON.stringify(c.policy.unet)}, ResNet-18 encoder (GroupNorm, spatial softmax) on ${c.image!.join('×')} images cropped to 84×84, batch ${c.batch} × To 2 images (micro-batches of ${c.micro}), ${workers} gradient thread${workers > 1 ? 's' : ''}; ${params.toLocaleString('en-US')} parameters; no PyTorch anchor`,
+        workers,
+        microBatch: c.micro,
+          singleThreadTrainStepMs: Math.round(train1),
+        denoiseCallB1Ms: Math.round(den * 10) / 10,
+        parameters: params,
+      };
+      console.log(`${c.name}: train step ${m.value} ms with ${workers} threads, ${m.singleThreadTrainStepMs} ms in one; denoiser b1 ${m.denoiseCallB1Ms} ms; ${params.toLocaleString('en-US')} parameters`);
+      out.push({ name: c.name, measurement: m });
+      continue;
+    }
     const a = anchors?.find(c.anchor);
     const torchTrain = a?.train_step_ms ?? null;
     const torchDen = a?.denoise_call_b1_ms ?? null;
@@ -101,7 +129,6 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend:
       note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch} (micro-batches of ${c.micro}), ${workers} gradient thread${workers > 1 ? 's' : ''}, obs ${c.obsDim} x To 2, horizon 16; ${params.toLocaleString('en-US')} parameters`,
       workers,
       microBatch: c.micro,
-      phasesMs: { gradients: Math.round(phases.gradients), optimizer: Math.round(phases.optimizer), publishParams: Math.round(phases.publish) },
       singleThreadTrainStepMs: Math.round(train1),
       ratioTrainSingleThread: Math.round((train1 / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
       denoiseCallB1Ms: Math.round(den * 10) / 10,
@@ -120,8 +147,6 @@ export interface CaseTiming {
   /** Median ms per train step with `workers` gradient threads. */
   train: number;
   workers: number;
-  /** Median ms of its phases: gradients (all threads), AdamW, publishing the parameters. */
-  phases: { gradients: number; optimizer: number; publish: number };
   /** Median ms per train step in one thread (the same step, bit for bit). */
   train1: number;
   den: number;
@@ -139,26 +164,24 @@ export async function timeCase(name: string, requestedWorkers?: number): Promise
   const Da = 2;
   const To = 2;
   const norm = (d: number) => LinearNormalizer.fromLimits(new Array(d).fill(0), new Array(d).fill(512));
-  const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da }, { obs: norm(c.obsDim), action: norm(Da) });
+  const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da, ...(c.image ? { imageShape: c.image } : {}) }, { obs: norm(c.obsDim), action: norm(Da) });
   const vars = policy.namedVariables();
   const opt = new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 });
-  const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512) };
+  const images = c.image ? Uint8Array.from({ length: c.batch * To * c.image[0] * c.image[1] * c.image[2] }, (_, i) => (i * 2654435761) >>> 24) : undefined;
+  const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512), ...(images ? { images } : {}) };
   policy.setTraining(true);
   const workers = resolveWorkers(requestedWorkers, tf.getBackend(), partCount(c.batch, c.micro), policy.toJSON());
-  const pools = [await GradientPool.create(policy, { workers, microBatch: c.micro })];
-  if (workers > 1) pools.push(await GradientPool.create(policy, { workers: 1, microBatch: c.micro }));
+  const adamw = (shared: boolean) => new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 }, { shared });
+  const pools = [await GradientPool.create(policy, { workers, microBatch: c.micro, optimizer: adamw(workers > 1) })];
+  if (workers > 1) pools.push(await GradientPool.create(policy, { workers: 1, microBatch: c.micro, optimizer: adamw(false) }));
   try {
     const trainStep = async (pool: GradientPool, seed: number) => {
       const t0 = performance.now();
-      await pool.gradients(batch, seed);
+      await pool.step(batch, seed, 1e-4);
       const t1 = performance.now();
-      opt.stepFlat(pool.params, pool.grad, 1e-4);
-      const t2 = performance.now();
-      pool.pushParams();
-      const t3 = performance.now();
       // The pools share the policy's variables; keep the other one's copy current.
       for (const other of pools) if (other !== pool) other.pullParams();
-      return [t3 - t0, t1 - t0, t2 - t1, t3 - t2];
+      return [t1 - t0];
     };
     for (const pool of pools) for (let i = 0; i < 2; i++) await trainStep(pool, i);
     const runs: number[][][] = pools.map(() => []);
@@ -169,7 +192,7 @@ export async function timeCase(name: string, requestedWorkers?: number): Promise
       tf.tidy(() => {
         const t0 = performance.now();
         const x = tf.zeros([1, Tp, Da]) as tf.Tensor3D;
-        const o = tf.zeros([1, To, c.obsDim]) as tf.Tensor3D;
+        const o = tf.zeros([1, To, policy.obsFeatureDim]) as tf.Tensor3D;
         const y = policy.denoise(x, tf.tensor1d([50]), o);
         y.dataSync();
         return performance.now() - t0;
@@ -179,14 +202,12 @@ export async function timeCase(name: string, requestedWorkers?: number): Promise
     return {
       train: med(0, 0),
       workers,
-      phases: { gradients: med(0, 1), optimizer: med(0, 2), publish: med(0, 3) },
       train1: med(pools.length - 1, 0),
       den,
       params: policy.parameterCount(),
     };
   } finally {
     for (const pool of pools) await pool.dispose();
-    opt.dispose();
     policy.dispose();
   }
 }
