@@ -143,7 +143,7 @@ program
   .option('--config <file>', 'run config JSON (see src/train/run.ts RunConfig); flags below override it')
   .option('--env <id>', 'env id', 'PushT-v0')
   .option('--policy <id>', 'diffusion_unet (DP-C), diffusion_transformer (DP-T) or mlp_bc (the MLP-BC baseline)')
-  .option('--obs <type>', 'observation type: state or keypoints')
+  .option('--obs <type>', 'observation type: state, keypoints or pixels_agent_pos (camera image + agent position; diffusion policies)')
   .option('--episodes <n>', 'demonstrations to train on', positiveInt('--episodes'))
   .option('--steps <n>', 'optimizer steps', positiveInt('--steps'))
   .option('--batch-size <n>', 'windows per batch', positiveInt('--batch-size'))
