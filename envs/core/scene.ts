@@ -8,12 +8,12 @@
 
 /** A solid shape, centred on its object's origin unless stated. */
 export type Primitive =
-  /** Axis-aligned box of full extents `size` (x, y, z). */
+  /** Axis-aligned box of full extents `size` (x, y, z); z extent 0: a flat rectangle in its z = 0 plane. */
   | { readonly kind: 'box'; readonly size: readonly [number, number, number] }
-  /** Cylinder along z of the given radius and full height. */
+  /** Cylinder along z of the given radius and full height; height 0: a flat disc (2-D scenes draw no side walls). */
   | { readonly kind: 'cylinder'; readonly radius: number; readonly height: number }
   | { readonly kind: 'sphere'; readonly radius: number }
-  /** Union of simple polygons in the xy plane (counter-clockwise vertex lists), extruded from z = 0 to z = depth. */
+  /** Union of simple polygons in the xy plane (counter-clockwise vertex lists), extruded from z = 0 to z = depth (0: flat). */
   | { readonly kind: 'extrude'; readonly polygons: readonly (readonly (readonly [number, number])[])[]; readonly depth: number }
   /** Flat rectangle of extents `size` (x, y) in the z = 0 plane, facing +z. */
   | { readonly kind: 'plane'; readonly size: readonly [number, number] };
@@ -71,6 +71,10 @@ export interface SceneDescription {
   readonly objects: readonly SceneObject[];
   /** Body names in the order `Env.frame()` reports them. */
   readonly bodies: readonly string[];
-  /** Lighting for lit objects: ambient intensity and one directional light. */
+  /**
+   * Lighting for lit objects: ambient intensity and one directional light shining along `direction`. A lit
+   * surface shows its colour × (ambient + intensity × cos θ), θ between its normal and the light (clipped
+   * at 1 per channel); unlit objects show their colour exactly.
+   */
   readonly lights?: { readonly ambient: number; readonly directional?: { readonly direction: readonly [number, number, number]; readonly intensity: number } };
 }
