@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Renderer, RenderInputError } from '../../src/render/renderer.ts';
+import type { SceneDescription } from '../../envs/core/scene.ts';
 import { PUSHT_SCENE } from '../../envs/push-t/scene.ts';
 import { readFixture, type PushTCoverageCase } from '../helpers/fixtures.ts';
 import { COLOURS, expectGolden, mask, pixel, pushtFrame } from './helpers.ts';
@@ -169,6 +170,29 @@ describe('PushT-v0 scene under the renderer', () => {
     ];
     const imgs = await r.render(PUSHT_SCENE, states.map(([a, b]) => pushtFrame(a, b)), { width: 96, height: 96 });
     imgs.forEach((img, i) => expectGolden(`pusht-96-${i}`, img, 96, 96));
+  });
+
+  it('draws any scene description: lit colours are colour × (ambient + intensity × cos θ); perspective projects by the field of view', async () => {
+    // A 1 × 1 lit square on body 'tile' (z = 0, facing +z), seen from z = 2 by a 90° camera: the view is
+    // 2·tan(45°)·2 = 4 units across, so the square spans a quarter of the image.
+    const lit = (dir: [number, number, number]): SceneDescription => ({
+      id: `test-lit-${dir.join('_')}`,
+      background: '#000000',
+      camera: { kind: 'perspective', fovDeg: 90, position: [0, 0, 2], lookAt: [0, 0, 0], up: [0, 1, 0], near: 0.1, far: 10 },
+      bodies: ['tile'],
+      objects: [{ name: 'sq', body: 'tile', shape: { kind: 'box', size: [1, 1, 0] }, color: '#c86432' }],
+      lights: { ambient: 0.3, directional: { direction: dir, intensity: 0.5 } },
+    });
+    const frame = { names: ['tile'], poses: Float32Array.of(0, 0, 0, 0, 0, 0, 1) };
+    const base = [200, 100, 50];
+    for (const [dir, factor] of [[[0, 0, -1], 0.3 + 0.5], [[Math.sin(Math.PI / 3), 0, -Math.cos(Math.PI / 3)], 0.3 + 0.5 * 0.5]] as const) {
+      const [img] = await r.render(lit(dir as [number, number, number]), [frame], { width: 100, height: 100 });
+      const centre = pixel(img, 100, 50, 50);
+      centre.forEach((v, c) => expect(Math.abs(v - base[c] * factor)).toBeLessThanOrEqual(1.5));
+      let n = 0;
+      for (let i = 0; i < 100 * 100; i++) if (img[3 * i] > 0) n++;
+      expect(Math.abs(n - 25 * 25)).toBeLessThanOrEqual(2 * 25 + 1);
+    }
   });
 
   it('refuses bad input, naming the value and what was expected', async () => {
