@@ -21,6 +21,7 @@ import { GroupNorm } from '../nn/norm.ts';
 import { Linear } from '../nn/linear.ts';
 import { SinusoidalPosEmb } from '../nn/embedding.ts';
 import { mish } from '../nn/ops.ts';
+import { groupNormMish } from '../nn/fused.ts';
 
 export interface Unet1dConfig {
   /** Action dimension Da (input and output channels). */
@@ -47,8 +48,10 @@ class Conv1dBlock extends Module {
     this.conv = block.add('0', new Conv1d(inC, outC, k, init, { padding: k >> 1 }));
     this.norm = block.add('1', new GroupNorm(groups, outC));
   }
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    return mish(this.norm.forward(this.conv.forward(x))) as tf.Tensor3D;
+  /** Conv → GroupNorm → Mish, then FiLM by `film` ([B, 2C] scale and bias, or [B, C] bias) when given. */
+  forward(x: tf.Tensor3D, film: tf.Tensor2D | null = null, predictScale = true): tf.Tensor3D {
+    const n = this.norm;
+    return groupNormMish(this.conv.forward(x), n.weight as tf.Tensor1D, n.bias as tf.Tensor1D, film, { groups: n.groups, eps: n.eps, film: film ? (predictScale ? 'scale' : 'bias') : undefined }) as tf.Tensor3D;
   }
 }
 
@@ -74,16 +77,8 @@ class ConditionalResidualBlock1D extends Module {
     this.residual = inC !== outC ? this.child('residual_conv', new Conv1d(inC, outC, 1, init, { padding: 0 })) : null;
   }
   forward(x: tf.Tensor3D, cond: tf.Tensor2D): tf.Tensor3D {
-    const B = x.shape[0];
-    let h = this.blocks[0].forward(x);
-    const e = this.condLinear.forward(mish(cond)); // [B, 2·out] or [B, out]
-    if (this.predictScale) {
-      const scale = tf.reshape(tf.slice(e, [0, 0], [B, this.outC]), [B, 1, this.outC]);
-      const bias = tf.reshape(tf.slice(e, [0, this.outC], [B, this.outC]), [B, 1, this.outC]);
-      h = tf.add(tf.mul(h, scale), bias) as tf.Tensor3D;
-    } else {
-      h = tf.add(h, tf.reshape(e, [B, 1, this.outC])) as tf.Tensor3D;
-    }
+    const e = this.condLinear.forward(mish(cond)) as tf.Tensor2D; // [B, 2·out] (scale ‖ bias) or [B, out]
+    let h = this.blocks[0].forward(x, e, this.predictScale);
     h = this.blocks[1].forward(h);
     return tf.add(h, this.residual ? this.residual.forward(x) : x) as tf.Tensor3D;
   }

@@ -10,11 +10,11 @@
 import * as tf from './tf.ts';
 
 /** The CPU backends' storage as this file needs it: wasm keeps tensors in its heap, cpu in JS arrays. */
-interface WasmBackendLike {
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
-interface CpuBackendLike {
+export interface CpuBackendLike {
   data: { get(id: unknown): { values: unknown } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
@@ -74,48 +74,103 @@ function im2colInto(src: Float32Array, sOff: number, dst: Float32Array, dOff: nu
 
 const IM2COL = 'DpbenchIm2Col1d';
 
-function im2colShape(x: tf.TensorInfo, a: Im2ColAttrs): [number, number, number, number[]] {
-  const [B, L, C] = x.shape;
-  return [B, L, C, [B * a.outLen, a.k * C]];
-}
-
-function registerOnce(config: tf.KernelConfig): void {
+export function registerOnce(config: tf.KernelConfig): void {
   // A module can be evaluated twice in one process (tsx and vitest loaders side by side).
   if (tf.getKernel(config.kernelName, config.backendName) === undefined) tf.registerKernel(config);
 }
 
-registerOnce({
-  kernelName: IM2COL,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, attrs, backend }) => {
-    const x = inputs.x as tf.TensorInfo;
-    const a = attrs as unknown as Im2ColAttrs;
-    const be = backend as unknown as WasmBackendLike;
-    const [B, L, C, shape] = im2colShape(x, a);
-    const out = be.makeOutput(shape, 'float32'); // may grow the heap: take views after it
-    const xv = be.typedArrayFromHeap(x);
-    const ov = be.typedArrayFromHeap(out);
-    const heap = new Float32Array(ov.buffer);
-    im2colInto(heap, xv.byteOffset >> 2, heap, ov.byteOffset >> 2, B, L, C, a);
-    return out;
-  },
-});
+/**
+ * Registers kernel `name` on wasm and cpu from one JavaScript function over float32 arrays: `shapes` gives
+ * the output shapes, `compute` fills the outputs from the inputs (named `inputNames`; absent ones are
+ * null). On wasm the arrays are views of its heap, taken after every output is allocated.
+ */
+export function registerJsKernel<A>(
+  name: string,
+  inputNames: string[],
+  shapes: (inputs: Array<tf.TensorInfo | null>, attrs: A) => number[][],
+  compute: (ins: Array<Float32Array | null>, outs: Float32Array[], inputs: Array<tf.TensorInfo | null>, attrs: A) => void,
+): void {
+  const infos = (inputs: tf.NamedTensorInfoMap) => inputNames.map((n) => (inputs[n] as tf.TensorInfo | undefined) ?? null);
+  registerOnce({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const be = backend as unknown as WasmBackendLike;
+      const ins = infos(inputs);
+      const a = attrs as unknown as A;
+      const outs = shapes(ins, a).map((sh) => be.makeOutput(sh, 'float32'));
+      compute(ins.map((t) => (t ? be.typedArrayFromHeap(t) : null)), outs.map((t) => be.typedArrayFromHeap(t)), ins, a);
+      return outs.length === 1 ? outs[0] : outs;
+    },
+  });
+  registerOnce({
+    kernelName: name,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const be = backend as unknown as CpuBackendLike;
+      const ins = infos(inputs);
+      const a = attrs as unknown as A;
+      const sh = shapes(ins, a);
+      const outs = sh.map((d) => new Float32Array(d.reduce((p, q) => p * q, 1)));
+      compute(ins.map((t) => (t ? (be.data.get(t.dataId).values as Float32Array) : null)), outs, ins, a);
+      const infosOut = outs.map((o, i) => be.makeTensorInfo(sh[i], 'float32', o));
+      return infosOut.length === 1 ? infosOut[0] : infosOut;
+    },
+  });
+}
 
-registerOnce({
-  kernelName: IM2COL,
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, attrs, backend }) => {
-    const x = inputs.x as tf.TensorInfo;
-    const a = attrs as unknown as Im2ColAttrs;
-    const be = backend as unknown as CpuBackendLike;
-    const [B, L, C, shape] = im2colShape(x, a);
-    const dst = new Float32Array(shape[0] * shape[1]);
-    im2colInto(be.data.get(x.dataId).values as Float32Array, 0, dst, 0, B, L, C, a);
-    return be.makeTensorInfo(shape, 'float32', dst);
+registerJsKernel<Im2ColAttrs>(
+  IM2COL,
+  ['x'],
+  ([x], a) => [[x!.shape[0] * a.outLen, a.k * x!.shape[2]]],
+  ([x], [out], [xi], a) => {
+    const [B, L, C] = xi!.shape;
+    // On wasm both are views of the heap: copies become copyWithin over one array.
+    if (x!.buffer === out.buffer) {
+      const heap = new Float32Array(out.buffer);
+      im2colInto(heap, x!.byteOffset >> 2, heap, out.byteOffset >> 2, B, L, C, a);
+    } else im2colInto(x!, 0, out, 0, B, L, C, a);
   },
-});
+);
 
-const hasKernel = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
+const SUM_MID = 'DpbenchSumMiddle';
+
+/** Σ over the middle axis of x viewed as [B, L, C] → [B, C], accumulated in float64. */
+registerJsKernel<{ B: number; L: number; C: number }>(
+  SUM_MID,
+  ['x'],
+  (_i, a) => [[a.B, a.C]],
+  ([x], [out], _i, { B, L, C }) => {
+    const acc = new Float64Array(C);
+    for (let b = 0; b < B; b++) {
+      acc.fill(0);
+      for (let t = 0; t < L; t++) {
+        const o = (b * L + t) * C;
+        for (let c = 0; c < C; c++) acc[c] += x![o + c];
+      }
+      out.set(acc, b * C);
+    }
+  },
+);
+
+/**
+ * Sums x over all axes but the last, or (`perRow`) over the axes between the first and the last:
+ * [..., C] → [C], or [B, ..., C] → [B, C]. One kernel where tfjs-backend-wasm transposes first (its
+ * reductions run over the innermost axes). Not differentiable: for hand-written gradients.
+ */
+export function sumToChannels(x: tf.Tensor, perRow = false): tf.Tensor {
+  const C = x.shape[x.rank - 1];
+  const B = perRow ? x.shape[0] : 1;
+  const L = x.size / (B * C);
+  if (hasKernel(SUM_MID)) {
+    const y = tf.engine().runKernel(SUM_MID, { x }, { B, L, C } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return perRow ? y : tf.reshape(y, [C]);
+  }
+  return tf.sum(tf.reshape(x, [B, L, C]), perRow ? 1 : [0, 1]);
+}
+
+/** Whether the active backend has kernel `name` (ours are registered for wasm and cpu). */
+export const hasKernel = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
 
 /**
  * [B, L, C] → [B·To, k·C] whose row (b, t) holds x̃[b, t·s + j, :] for taps j = 0…k−1 (k−1…0 when

@@ -166,7 +166,6 @@ export async function timeCase(name: string, requestedWorkers?: number): Promise
   const norm = (d: number) => LinearNormalizer.fromLimits(new Array(d).fill(0), new Array(d).fill(512));
   const policy = new DiffusionPolicy({ ...c.policy, obsDim: c.obsDim, actionDim: Da, ...(c.image ? { imageShape: c.image } : {}) }, { obs: norm(c.obsDim), action: norm(Da) });
   const vars = policy.namedVariables();
-  const opt = new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.95, 0.999], eps: 1e-8 });
   const images = c.image ? Uint8Array.from({ length: c.batch * To * c.image[0] * c.image[1] * c.image[2] }, (_, i) => (i * 2654435761) >>> 24) : undefined;
   const batch = { batchSize: c.batch, obs: Float32Array.from({ length: c.batch * To * c.obsDim }, (_, i) => (i * 37) % 512), action: Float32Array.from({ length: c.batch * Tp * Da }, (_, i) => (i * 53) % 512), ...(images ? { images } : {}) };
   policy.setTraining(true);

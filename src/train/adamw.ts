@@ -18,56 +18,90 @@ export interface AdamWConfig {
 
 const f = Math.fround;
 
+/** The scalars of update number t, as float32 tensor ops see them. */
+export interface AdamWScalars {
+  b1: number;
+  oneMinusB1: number;
+  b2: number;
+  oneMinusB2: number;
+  sqrtBc2: number;
+  stepSize: number;
+  eps: number;
+  lr: number;
+}
+
+export function adamwScalars(cfg: AdamWConfig, t: number, lr: number): AdamWScalars {
+  const [b1, b2] = cfg.betas;
+  return { b1: f(b1), oneMinusB1: f(1 - b1), b2: f(b2), oneMinusB2: f(1 - b2), sqrtBc2: f(Math.sqrt(1 - b2 ** t)), stepSize: f(lr / (1 - b1 ** t)), eps: f(cfg.eps), lr };
+}
+
+/**
+ * The update of elements [lo, hi) of the flat vectors (parameters p, moments m and v, gradient g), parameter
+ * k spanning [offsets[k], offsets[k] + sizes[k]) with weight decay decay[k]. Every thread of the
+ * data-parallel trainer runs this on its share, so the result does not depend on who runs which range.
+ */
+export function adamwRange(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lo: number, hi: number, offsets: readonly number[], sizes: readonly number[], decay: readonly number[], s: AdamWScalars): void {
+  const { b1, oneMinusB1, b2, oneMinusB2, sqrtBc2, stepSize, eps } = s;
+  for (let k = 0; k < offsets.length; k++) {
+    const from = Math.max(lo, offsets[k]);
+    const to = Math.min(hi, offsets[k] + sizes[k]);
+    if (from >= to) continue;
+    const wd = decay[k];
+    const keep = f(1 - s.lr * wd);
+    for (let i = from; i < to; i++) {
+      const gi = g[i];
+      const m1 = f(f(m[i] * b1) + f(gi * oneMinusB1));
+      const v1 = f(f(v[i] * b2) + f(f(gi * gi) * oneMinusB2));
+      const denom = f(f(f(Math.sqrt(v1)) / sqrtBc2) + eps);
+      const decayed = wd > 0 ? f(p[i] * keep) : p[i];
+      m[i] = m1;
+      v[i] = v1;
+      p[i] = f(decayed - f(f(m1 / denom) * stepSize));
+    }
+  }
+}
+
+export interface AdamWOptions {
+  /** Keep the moments in SharedArrayBuffers, so gradient workers can update their share (data-parallel.ts). */
+  shared?: boolean;
+}
+
 export class AdamW {
   readonly layout: ParamLayout;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
-  private readonly decay: number[];
+  /** First and second moments, flat in layout order. */
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  /** Weight decay per parameter (layout order). */
+  readonly decay: number[];
   /** Optimizer steps taken (PyTorch's per-parameter `step`, shared here). */
   t = 0;
 
   constructor(
     private readonly params: ReadonlyMap<string, tf.Variable>,
     weightDecay: (name: string) => number,
-    private readonly cfg: AdamWConfig,
+    readonly cfg: AdamWConfig,
+    o: AdamWOptions = {},
   ) {
     this.layout = new ParamLayout(params);
-    this.m = new Float32Array(this.layout.total);
-    this.v = new Float32Array(this.layout.total);
+    const buffer = () => (o.shared ? new SharedArrayBuffer(4 * this.layout.total) : new ArrayBuffer(4 * this.layout.total));
+    this.m = new Float32Array(buffer());
+    this.v = new Float32Array(buffer());
     this.decay = this.layout.names.map(weightDecay);
+  }
+
+  /** Counts an update and returns its scalars (for updates computed in ranges, see adamwRange). */
+  nextStep(lr: number): AdamWScalars {
+    this.t++;
+    return adamwScalars(this.cfg, this.t, lr);
   }
 
   /** One update of the flat parameters `p` (layout order, in place) with the flat gradient `g`. */
   stepFlat(p: Float32Array, g: Float32Array, lr: number): void {
-    const { layout, m, v } = this;
+    const { layout } = this;
     if (p.length !== layout.total || g.length !== layout.total) {
       throw new Error(`AdamW: expected ${layout.total} parameters and gradients, got ${p.length} and ${g.length}`);
     }
-    this.t++;
-    const [b1, b2] = this.cfg.betas;
-    // The scalars as float32 tensor ops see them.
-    const fb1 = f(b1);
-    const f1b1 = f(1 - b1);
-    const fb2 = f(b2);
-    const f1b2 = f(1 - b2);
-    const sqrtBc2 = f(Math.sqrt(1 - b2 ** this.t));
-    const stepSize = f(lr / (1 - b1 ** this.t));
-    const eps = f(this.cfg.eps);
-    for (let k = 0; k < layout.names.length; k++) {
-      const wd = this.decay[k];
-      const keep = f(1 - lr * wd);
-      const end = layout.offsets[k] + layout.sizes[k];
-      for (let i = layout.offsets[k]; i < end; i++) {
-        const gi = g[i];
-        const m1 = f(f(m[i] * fb1) + f(gi * f1b1));
-        const v1 = f(f(v[i] * fb2) + f(f(gi * gi) * f1b2));
-        const denom = f(f(f(Math.sqrt(v1)) / sqrtBc2) + eps);
-        const decayed = wd > 0 ? f(p[i] * keep) : p[i];
-        m[i] = m1;
-        v[i] = v1;
-        p[i] = f(decayed - f(f(m1 / denom) * stepSize));
-      }
-    }
+    adamwRange(p, this.m, this.v, g, 0, layout.total, layout.offsets, layout.sizes, this.decay, this.nextStep(lr));
   }
 
   /** One update of the variables from gradients by parameter name (tests, one-off use). */

@@ -10,8 +10,10 @@
  *   number of parts. Float32 addition is correctly rounded everywhere, so the mean gradient has the same
  *   bits for any number of workers: it depends on the micro-batch alone (the tests hold W = 1 and W = 2 to
  *   bit identity).
- * - Per step, a worker receives only its rows of the batch (copied, transferred) and a task; nothing big
- *   is allocated.
+ * - The optimizer step (AdamW, with the subtree merges and the division) is shared out too: each thread
+ *   updates a range of the flat parameters and moments (SharedArrayBuffers) with the same code.
+ * - Per step, a worker receives only its rows of the batch (copied, transferred) and two small tasks;
+ *   nothing big is allocated.
  *
  * An error in a worker (an exception in its task, a crash, an exit) rejects the step with the worker's
  * message; `dispose()` terminates the workers.
@@ -22,6 +24,7 @@ import * as tf from '../../policies/nn/tf.ts';
 import type { TrainablePolicy, TrainBatch } from '../../policies/core/trainable.ts';
 import { meanLoss, partCount, partGradientSum, sliceBatch, treeSplit } from './grads.ts';
 import { ParamLayout } from './param-layout.ts';
+import { adamwRange, type AdamW, type AdamWScalars } from './adamw.ts';
 import { canRebuild, policyIdOf } from './policy-json.ts';
 
 /** What a worker starts with (structured-cloned; the buffers are shared). */
@@ -31,11 +34,16 @@ export interface WorkerInit {
   signature: string;
   total: number;
   params: SharedArrayBuffer;
-  slot: SharedArrayBuffer;
+  /** Every thread's gradient slot (0: the main thread's); this worker writes `slot`. */
+  slots: SharedArrayBuffer[];
+  slot: number;
+  /** The optimizer's moments and weight decay per parameter, when the workers share its step. */
+  optimizer: { m: SharedArrayBuffer; v: SharedArrayBuffer; decay: number[] } | null;
 }
 
-/** One step's work for a worker: parts [a, b) of `parts`, whose rows are `rows`. */
-export interface WorkerTask {
+/** Gradients of parts [a, b) of `parts`, whose rows are `rows`. */
+export interface GradTask {
+  type: 'grad';
   id: number;
   version: number;
   seed: number;
@@ -45,10 +53,39 @@ export interface WorkerTask {
   rows: TrainBatch;
 }
 
+/** The optimizer step on elements [lo, hi): merge the slots, divide by the parts, AdamW. */
+export interface UpdateTask {
+  type: 'update';
+  id: number;
+  lo: number;
+  hi: number;
+  merges: Array<[number, number]>;
+  parts: number;
+  scalars: AdamWScalars;
+}
+
+export type WorkerTask = GradTask | UpdateTask;
+
 export type WorkerReply =
   | { type: 'ready'; backend: string }
   | { type: 'done'; id: number; losses: number[]; numTensors: number }
   | { type: 'error'; id: number; message: string; stack?: string };
+
+/**
+ * Merges the subtree sums (slots[l] += slots[r], in the tree's order) and divides by the parts, on
+ * elements [lo, hi) of slots[0]: the mean gradient.
+ */
+export function mergeRange(slots: Float32Array[], merges: ReadonlyArray<readonly [number, number]>, parts: number, lo: number, hi: number): void {
+  for (const [l, r] of merges) {
+    const x = slots[l];
+    const y = slots[r];
+    for (let i = lo; i < hi; i++) x[i] = Math.fround(x[i] + y[i]);
+  }
+  if (parts > 1) {
+    const g = slots[0];
+    for (let i = lo; i < hi; i++) g[i] = Math.fround(g[i] / parts);
+  }
+}
 
 /** Backends whose kernels run on this thread's CPU core: the ones worth more threads. */
 const CPU_BACKENDS = ['wasm', 'cpu'];
@@ -90,6 +127,8 @@ export interface GradientPoolOptions {
   workers: number;
   /** Rows per part (0: the whole batch is one part). */
   microBatch: number;
+  /** The optimizer `step()` applies (its moments must be shared when workers > 1). */
+  optimizer?: AdamW;
 }
 
 export class GradientPool {
@@ -113,12 +152,13 @@ export class GradientPool {
     handles: Handle[],
     layout: ParamLayout,
     params: Float32Array,
+    grad: Float32Array,
   ) {
     const named = policy.namedVariables();
     this.vars = [...named.values()];
     this.layout = layout;
     this.params = params;
-    this.grad = new Float32Array(layout.total);
+    this.grad = grad;
     this.handles = handles;
     this.workers = handles.length + 1;
     this.workerTensors = handles.map(() => 0);
@@ -129,20 +169,33 @@ export class GradientPool {
   static async create(policy: TrainablePolicy, o: GradientPoolOptions): Promise<GradientPool> {
     const layout = new ParamLayout(policy.namedVariables());
     const shared = o.workers > 1;
-    const params = new Float32Array(shared ? new SharedArrayBuffer(4 * layout.total) : new ArrayBuffer(4 * layout.total));
+    const alloc = () => new Float32Array(shared ? new SharedArrayBuffer(4 * layout.total) : new ArrayBuffer(4 * layout.total));
+    const params = alloc();
+    const slots = Array.from({ length: o.workers }, alloc);
+    const opt = o.optimizer;
+    if (opt && opt.layout.signature() !== layout.signature()) throw new Error('GradientPool: the optimizer was made for other parameters');
+    if (opt && shared && !(opt.m.buffer instanceof SharedArrayBuffer)) throw new Error('GradientPool: with workers, the optimizer needs shared moments (new AdamW(…, { shared: true }))');
     const json = policy.toJSON();
     const handles: Handle[] = [];
     try {
       for (let i = 1; i < o.workers; i++) {
-        const slot = new SharedArrayBuffer(4 * layout.total);
-        const init: WorkerInit = { backend: tf.getBackend(), policy: json, signature: layout.signature(), total: layout.total, params: params.buffer as SharedArrayBuffer, slot };
-        handles.push(await startWorker(i, init, new Float32Array(slot)));
+        const init: WorkerInit = {
+          backend: tf.getBackend(),
+          policy: json,
+          signature: layout.signature(),
+          total: layout.total,
+          params: params.buffer as SharedArrayBuffer,
+          slots: slots.map((x) => x.buffer as SharedArrayBuffer),
+          slot: i,
+          optimizer: opt ? { m: opt.m.buffer as SharedArrayBuffer, v: opt.v.buffer as SharedArrayBuffer, decay: opt.decay } : null,
+        };
+        handles.push(await startWorker(i, init, slots[i]));
       }
     } catch (e) {
       await Promise.all(handles.map((h) => h.worker.terminate()));
       throw e;
     }
-    return new GradientPool(policy, o, handles, layout, params);
+    return new GradientPool(policy, o, handles, layout, params, slots[0]);
   }
 
   /** Reads the policy's variables into `params` (after weights were loaded into the policy). */
@@ -159,6 +212,41 @@ export class GradientPool {
 
   /** Mean loss of `batch`; its mean gradient is left in `grad`. */
   async gradients(batch: TrainBatch, seed: number): Promise<number> {
+    const { loss, parts, merges } = await this.partSums(batch, seed);
+    mergeRange(this.slots(), merges, parts, 0, this.layout.total);
+    return loss;
+  }
+
+  /**
+   * One training step on `batch`: the gradients, then the optimizer's update of `params` (every thread
+   * a range of it), published to this thread's variables. Returns the mean loss; `grad` holds the mean
+   * gradient.
+   */
+  async step(batch: TrainBatch, seed: number, lr: number): Promise<number> {
+    const opt = this.o.optimizer;
+    if (!opt) throw new Error('GradientPool.step: the pool was made without an optimizer');
+    const { loss, parts, merges } = await this.partSums(batch, seed);
+    const scalars = opt.nextStep(lr);
+    const N = this.layout.total;
+    const threads = this.handles.length + 1;
+    const bound = (k: number) => Math.round((N * k) / threads);
+    const id = this.nextId++;
+    const replies = this.handles.map((h, i) => this.post(h, { type: 'update', id, lo: bound(i + 1), hi: bound(i + 2), merges, parts, scalars }));
+    const settled = Promise.allSettled(replies);
+    mergeRange(this.slots(), merges, parts, 0, bound(1));
+    adamwRange(this.params, opt.m, opt.v, this.grad, 0, bound(1), this.layout.offsets, this.layout.sizes, opt.decay, scalars);
+    const failed = (await settled).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    this.pushParams();
+    return loss;
+  }
+
+  private slots(): Float32Array[] {
+    return [this.grad, ...this.handles.map((h) => h.slot)];
+  }
+
+  /** Every thread sums its subtree of the parts into its slot; returns the loss and the merges left to do. */
+  private async partSums(batch: TrainBatch, seed: number): Promise<{ loss: number; parts: number; merges: Array<[number, number]> }> {
     if (this.disposed) throw new Error('GradientPool: used after dispose()');
     const P = partCount(batch.batchSize, this.o.microBatch);
     const m = batch.batchSize / P;
@@ -180,7 +268,7 @@ export class GradientPool {
     split(0, P, threads, 0);
     const losses = new Array<number>(P);
     const id = this.nextId++;
-    const replies = shares.slice(1).map((s) => this.post(this.handles[s.slot - 1], { id, version: this.version, seed, parts: P, a: s.a, b: s.b, rows: compact(sliceBatch(batch, s.a * m, s.b * m)) }));
+    const replies = shares.slice(1).map((s) => this.post(this.handles[s.slot - 1], { type: 'grad', id, version: this.version, seed, parts: P, a: s.a, b: s.b, rows: compact(sliceBatch(batch, s.a * m, s.b * m)) }));
     // Keep every reply observed, so a failure while this thread computes is not an unhandled rejection.
     const settled = Promise.allSettled(replies);
     const own = shares[0];
@@ -196,24 +284,14 @@ export class GradientPool {
       reply.losses.forEach((l, j) => (losses[shares[i + 1].a + j] = l));
       this.workerTensors[shares[i + 1].slot - 1] = reply.numTensors;
     });
-    const slot = (s: number) => (s === 0 ? this.grad : this.handles[s - 1].slot);
-    for (const [l, r] of merges) {
-      const x = slot(l);
-      const y = slot(r);
-      for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] + y[i]);
-    }
-    if (P > 1) {
-      const g = this.grad;
-      for (let i = 0; i < g.length; i++) g[i] = Math.fround(g[i] / P);
-    }
-    return meanLoss(losses);
+    return { loss: meanLoss(losses), parts: P, merges };
   }
 
   private post(h: Handle, task: WorkerTask): Promise<WorkerReply & { type: 'done' }> {
     if (h.dead) return Promise.reject(h.dead);
     return new Promise((resolve, reject) => {
       h.pending = { resolve, reject };
-      h.worker.postMessage(task, transferables(task.rows));
+      h.worker.postMessage(task, task.type === 'grad' ? transferables(task.rows) : []);
     });
   }
 

@@ -1,13 +1,16 @@
 /**
  * One gradient worker of the data-parallel trainer (data-parallel.ts): its own tfjs and wasm heap, its
- * own copy of the policy. Per task it takes the shared parameters when they changed, computes the tree sum
- * of its parts' gradients (grads.ts) and writes it to its slot of shared memory.
+ * own copy of the policy. A gradient task takes the shared parameters when they changed, computes the tree
+ * sum of its parts' gradients (grads.ts) and writes it to its slot of shared memory; an update task runs
+ * the optimizer step on its range of the shared parameters and moments.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '../../policies/nn/tf.ts';
 import { initBackend, type BackendChoice } from '../backend.ts';
 import { partGradientSum } from './grads.ts';
 import { ParamLayout } from './param-layout.ts';
+import { adamwRange } from './adamw.ts';
+import { mergeRange } from './data-parallel.ts';
 import { policyFromJSON } from './policy-json.ts';
 import type { WorkerInit, WorkerReply, WorkerTask } from './data-parallel.ts';
 
@@ -25,11 +28,21 @@ try {
   }
   const vars = [...named.values()];
   const params = new Float32Array(init.params);
-  const slot = new Float32Array(init.slot);
+  const slots = init.slots.map((b) => new Float32Array(b));
+  const slot = slots[init.slot];
+  const m = init.optimizer ? new Float32Array(init.optimizer.m) : null;
+  const v = init.optimizer ? new Float32Array(init.optimizer.v) : null;
   let version = -1;
   policy.setTraining(true);
   port.on('message', (task: WorkerTask) => {
     try {
+      if (task.type === 'update') {
+        if (!m || !v || !init.optimizer) throw new Error('an update task, but the worker was started without the optimizer');
+        mergeRange(slots, task.merges, task.parts, task.lo, task.hi);
+        adamwRange(params, m, v, slots[0], task.lo, task.hi, layout.offsets, layout.sizes, init.optimizer.decay, task.scalars);
+        reply({ type: 'done', id: task.id, losses: [], numTensors: tf.memory().numTensors });
+        return;
+      }
       if (task.version !== version) {
         layout.scatter(params, vars);
         version = task.version;

@@ -109,7 +109,8 @@ function loadInto(vars: Map<string, tf.Variable>, arrays: NamedArrays, what: str
 export async function train(a: TrainArgs): Promise<TrainResult> {
   const { policy, cfg } = a;
   const vars = policy.namedVariables();
-  const optimizer = new AdamW(vars, (n) => policy.weightDecay(n), { betas: cfg.betas, eps: cfg.eps });
+  const workers = resolveWorkers(cfg.workers, tf.getBackend(), partCount(Math.min(cfg.batchSize, a.train.length), cfg.microBatch), policy.toJSON());
+  const optimizer = new AdamW(vars, (n) => policy.weightDecay(n), { betas: cfg.betas, eps: cfg.eps }, { shared: workers > 1 });
   const ema = new EMA(vars, { power: cfg.ema.power, maxValue: cfg.ema.maxValue });
   const logFile = path.join(a.runDir, 'train_log.jsonl');
   let start = 0;
@@ -138,8 +139,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
       writeFileAtomic(logFile, '');
     }
 
-    const parts = partCount(Math.min(cfg.batchSize, a.train.length), cfg.microBatch);
-    pool = await GradientPool.create(policy, { workers: resolveWorkers(cfg.workers, tf.getBackend(), parts, policy.toJSON()), microBatch: cfg.microBatch });
+    pool = await GradientPool.create(policy, { workers, microBatch: cfg.microBatch, optimizer });
     const end = Math.min(cfg.steps, a.stopAt ?? cfg.steps);
     let lossSum = 0;
     let lossCount = 0;
@@ -150,9 +150,7 @@ export async function train(a: TrainArgs): Promise<TrainResult> {
     for (let step = start; step < end; step++) {
       const batch = a.train.batch(step, cfg.batchSize, cfg.seed);
       const lr = cosineWithWarmup(step, cfg.lr, cfg.warmupSteps, cfg.steps);
-      const loss = await pool.gradients(batch, mixSeed(cfg.seed, step));
-      optimizer.stepFlat(pool.params, pool.grad, lr);
-      pool.pushParams();
+      const loss = await pool.step(batch, mixSeed(cfg.seed, step), lr);
       ema.update();
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step}: loss ${loss}`);
       lossSum += loss;

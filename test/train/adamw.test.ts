@@ -49,7 +49,7 @@ describe('AdamW', () => {
 describe('AdamW on the flat parameter vector', () => {
   it('gives the bits of the same update written as float32 tensor ops, parameter by parameter', () => {
     const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.5);
-    const params = new Map([
+    const params = new Map<string, tf.Variable>([
       ['w', tf.variable(tf.tensor2d(rand(12, 1), [3, 4]))],
       ['b', tf.variable(tf.tensor1d(rand(4, 2)))],
     ]);
@@ -57,7 +57,7 @@ describe('AdamW on the flat parameter vector', () => {
     const [b1, b2, eps] = [0.9, 0.95, 1e-8];
     const opt = new AdamW(params, wd, { betas: [b1, b2], eps });
     // The reference: tfjs tensor ops, each rounded to float32 (PyTorch's _single_tensor_adamw).
-    const ref = new Map([...params].map(([n, v]) => [n, { p: v.clone(), m: tf.zerosLike(v), v: tf.zerosLike(v) }]));
+    const ref = new Map<string, { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor }>([...params].map(([n, v]) => [n, { p: v.clone(), m: tf.zerosLike(v), v: tf.zerosLike(v) }]));
     for (let t = 1; t <= 4; t++) {
       const lr = 1e-3 * t;
       const grads = Object.fromEntries([...params].map(([n, v], k) => [n, tf.tensor(rand(v.size, 10 * t + k), v.shape)]));
@@ -83,7 +83,7 @@ describe('AdamW on the flat parameter vector', () => {
       expect(Array.from(params.get(n)!.dataSync()), n).toEqual(Array.from(r.p.dataSync()));
       expect(Array.from(state.get(`m.${n}`)!.data)).toEqual(Array.from(r.m.dataSync()));
       expect(Array.from(state.get(`v.${n}`)!.data)).toEqual(Array.from(r.v.dataSync()));
-      for (const t of [r.p, r.m, r.v, params.get(n)!]) t.dispose();
+      for (const t of [r.p, r.m, r.v, params.get(n)!] as tf.Tensor[]) t.dispose();
     }
     expect(() => opt.stepFlat(new Float32Array(3), new Float32Array(16), 1e-3)).toThrow('AdamW: expected 16 parameters and gradients, got 3 and 16');
   });

@@ -7,6 +7,7 @@ import { DiffusionPolicy } from '../../policies/diffusion/policy.ts';
 import type { TrainablePolicy, TrainBatch } from '../../policies/core/trainable.ts';
 import { GradientPool, resolveWorkers } from '../../src/train/data-parallel.ts';
 import { batchGradients } from '../../src/train/grads.ts';
+import { AdamW } from '../../src/train/adamw.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -64,22 +65,35 @@ describe('data-parallel gradients', () => {
     }
   });
 
-  it('leaks no tensors in this thread or the worker across steps', async () => {
+  it('steps the optimizer across threads to the bits of one thread, and leaks no tensors here or in the worker', async () => {
     const policy = new DiffusionPolicy(tinyUnet, { obs: norm(3), action: norm(2) });
-    const pool = await GradientPool.create(policy, { workers: 2, microBatch: 4 });
+    const vars = policy.namedVariables();
+    const adamw = (shared: boolean) => new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.9, 0.95], eps: 1e-8 }, { shared });
+    const one = await GradientPool.create(policy, { workers: 1, microBatch: 4, optimizer: adamw(false) });
+    const two = await GradientPool.create(policy, { workers: 2, microBatch: 4, optimizer: adamw(true) });
     try {
-      await pool.gradients(makeBatch(8), 0);
-      pool.pushParams();
-      const here = tf.memory().numTensors;
-      const there = [...pool.workerTensors];
-      for (let s = 1; s < 4; s++) {
-        await pool.gradients(makeBatch(8), s);
+      const params = Float32Array.from(one.params);
+      const after: Float32Array[] = [];
+      for (const pool of [one, two]) {
+        pool.params.set(params);
         pool.pushParams();
+        for (let s = 0; s < 3; s++) await pool.step(makeBatch(12), s, 1e-2);
+        after.push(Float32Array.from(pool.params));
       }
+      expect(bytes(after[1]).equals(bytes(after[0]))).toBe(true);
+      expect(after[0].some((x, i) => x !== params[i])).toBe(true);
+      const here = tf.memory().numTensors;
+      const there = [...two.workerTensors];
+      for (let s = 3; s < 6; s++) await two.step(makeBatch(12), s, 1e-2);
       expect(tf.memory().numTensors).toBe(here);
-      expect(pool.workerTensors).toEqual(there);
+      expect(two.workerTensors).toEqual(there);
+      const bare = await GradientPool.create(policy, { workers: 1, microBatch: 4 });
+      await expect(bare.step(makeBatch(12), 0, 1e-2)).rejects.toThrow('GradientPool.step: the pool was made without an optimizer');
+      await bare.dispose();
+      await expect(GradientPool.create(policy, { workers: 2, microBatch: 4, optimizer: adamw(false) })).rejects.toThrow('GradientPool: with workers, the optimizer needs shared moments');
     } finally {
-      await pool.dispose();
+      await one.dispose();
+      await two.dispose();
       policy.dispose();
     }
   });
