@@ -13,6 +13,7 @@ import { sceneFor } from './scenes.ts';
 export class PixelRenderer {
   readonly size: ImageSize;
   private readonly frames: SceneFrame[] = [];
+  private pixels = new Uint8Array(0);
 
   constructor(readonly renderer: Renderer, readonly scene: SceneDescription, size: ImageSize) {
     this.size = { width: size.width, height: size.height };
@@ -29,11 +30,15 @@ export class PixelRenderer {
     return this.size.width * this.size.height * 3;
   }
 
-  /** The image of each env's current state, rendered in one batch (H × W × 3 each, fresh arrays). */
+  /**
+   * The image of each env's current state, rendered in one batch (H × W × 3 each). The images are views
+   * into a buffer the next call overwrites: copy what you keep (a rollout copies them into its history).
+   */
   async observe(envs: readonly Env[]): Promise<Uint8Array[]> {
     this.frames.length = 0;
     for (const e of envs) this.frames.push(e.frame());
-    return this.renderer.render(this.scene, this.frames, this.size);
+    if (this.pixels.length < envs.length * this.imageBytes) this.pixels = new Uint8Array(envs.length * this.imageBytes);
+    return this.renderer.render(this.scene, this.frames, this.size, this.pixels);
   }
 }
 

@@ -111,9 +111,10 @@ export class Renderer {
   /**
    * Renders each frame of `frames` (all of `scene`, body poses in `scene.bodies` order) at `size`; returns
    * one RGB image per frame, row-major from the top-left, H × W × 3 bytes. One readback per call (batches
-   * larger than a 4096² target are split).
+   * larger than a 4096² target are split). With `out` (at least frames × H × W × 3 bytes) the images are
+   * views into it, and nothing is allocated for the pixels.
    */
-  async render(scene: SceneDescription, frames: readonly SceneFrame[], size: ImageSize): Promise<Uint8Array[]> {
+  async render(scene: SceneDescription, frames: readonly SceneFrame[], size: ImageSize, out?: Uint8Array): Promise<Uint8Array[]> {
     checkSize(size, `render ${scene.id}`);
     const nb = scene.bodies.length;
     const need = frames.length * nb * 7;
@@ -126,13 +127,16 @@ export class Renderer {
       if (f.poses.length !== nb * 7) throw new RenderInputError(`render ${scene.id}: frame ${i} has ${f.poses.length} pose values, expected ${nb} bodies × 7`);
       poses.set(f.poses, i * nb * 7);
     });
-    return this.renderPoses(scene, poses, frames.length, size);
+    return this.renderPoses(scene, poses, frames.length, size, out);
   }
 
   /** As `render`, from poses already packed: count × bodies × 7 float32 (x, y, z, qx, qy, qz, qw). */
-  async renderPoses(scene: SceneDescription, poses: Float32Array, count: number, size: ImageSize): Promise<Uint8Array[]> {
+  async renderPoses(scene: SceneDescription, poses: Float32Array, count: number, size: ImageSize, out?: Uint8Array): Promise<Uint8Array[]> {
     checkSize(size, `render ${scene.id}`);
     const nb = scene.bodies.length;
+    const frameBytes = size.width * size.height * 3;
+    if (out && out.length < count * frameBytes) throw new RenderInputError(`render ${scene.id}: out holds ${out.length} bytes, ${count} frames need ${count * frameBytes}`);
+    const pixels = out ?? new Uint8Array(count * frameBytes);
     if (poses.length !== count * nb * 7) throw new RenderInputError(`render ${scene.id}: ${count} frames × ${nb} bodies need ${count * nb * 7} pose values, got ${poses.length}`);
     for (let i = 0; i < poses.length; i++) {
       if (!Number.isFinite(poses[i])) throw new RenderInputError(`render ${scene.id}: pose value ${i} (frame ${Math.floor(i / (nb * 7))}) is ${poses[i]}, expected a finite number`);
@@ -146,21 +150,21 @@ export class Renderer {
       const part = poses.subarray(start * nb * 7, (start + n) * nb * 7);
       passes.push({ n, b64: Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64') });
     }
-    const out: Uint8Array[] = [];
+    const images: Uint8Array[] = [];
     for (const { n, b64 } of passes) {
-      const frameBytes = size.width * size.height * 3;
-      const pixels = new Uint8Array(n * frameBytes);
+      const first = images.length;
+      const dst = pixels.subarray(first * frameBytes, (first + n) * frameBytes);
       await this.request(`render ${scene.id} (${n} frames at ${size.width}×${size.height})`, async (s) => {
         await this.ensureScene(s, scene.id);
         const packed = await s.page.evaluate(
           (sid, w, h, c, p) => (window as unknown as PageApi).dpbench.render(sid, w, h, c, p),
           scene.id, size.width, size.height, n, b64,
         );
-        unpackRuns(Buffer.from(packed, 'base64'), pixels);
+        unpackRuns(Buffer.from(packed, 'base64'), dst);
       });
-      for (let i = 0; i < n; i++) out.push(pixels.subarray(i * frameBytes, (i + 1) * frameBytes));
+      for (let i = first; i < first + n; i++) images.push(pixels.subarray(i * frameBytes, (i + 1) * frameBytes));
     }
-    return out;
+    return images;
   }
 
   /**
