@@ -13,6 +13,7 @@
  * actually in use is what `initBackend` returns (it goes into every run's env_info.json).
  */
 import * as tf from '../policies/nn/tf.ts';
+import { installWasmKernels } from '../policies/nn/kernels.ts';
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -71,6 +72,7 @@ async function setOrThrow(name: string): Promise<void> {
 
 async function startWasm(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
+  installWasmKernels();
   await setOrThrow('wasm');
   return {
     name: 'wasm',

@@ -6,7 +6,7 @@
 import * as tf from './tf.ts';
 import { Module, type Init } from './module.ts';
 import { kaimingUniformBound, type WeightInit } from './init.ts';
-import { matmul2d, mulTransA } from './ops.ts';
+import { addBias, matmul2d, mulTransA } from './ops.ts';
 import { checkSize } from './linear.ts';
 import { im2col1d } from './kernels.ts';
 
@@ -71,7 +71,7 @@ export class Conv1d extends Module {
     const To = this.outLength(T);
     if (To < 1) throw new Error(`Conv1d(k=${k}, s=${s}, p=${p}): input length ${T} is too short (output length ${To})`);
     let y: tf.Tensor = conv1dIm2col(x, this.weight as tf.Tensor2D, k, s, p, To);
-    if (this.bias) y = tf.add(y, this.bias);
+    if (this.bias) y = addBias(y, this.bias);
     return tf.reshape(y, [B, To, this.outChannels]);
   }
 
@@ -183,7 +183,7 @@ export class ConvTranspose1d extends Module {
     }
     const full = tf.reshape(parts.length === 1 ? parts[0] : tf.addN(parts), [B, (T + Q - 1) * s, O]);
     let out: tf.Tensor = tf.slice(full, [0, p, 0], [B, To, O]);
-    if (this.bias) out = tf.add(out, this.bias);
+    if (this.bias) out = addBias(out, this.bias);
     return out as tf.Tensor3D;
   }
 

@@ -155,13 +155,15 @@ registerJsKernel<{ B: number; L: number; C: number }>(
 
 /**
  * Sums x over all axes but the last, or (`perRow`) over the axes between the first and the last:
- * [..., C] → [C], or [B, ..., C] → [B, C]. One kernel where tfjs-backend-wasm transposes first (its
- * reductions run over the innermost axes). Not differentiable: for hand-written gradients.
+ * [..., C] → [C], or [B, ..., C] → [B, C]. tfjs-backend-wasm reduces over outer axes through a transpose
+ * (2.3 ms for [4096, 64]); a product with a row of ones takes XNNPACK's GEMV (0.08 ms), and the per-row
+ * sums are a JavaScript kernel (0.6 ms). Not differentiable: for hand-written gradients.
  */
 export function sumToChannels(x: tf.Tensor, perRow = false): tf.Tensor {
   const C = x.shape[x.rank - 1];
   const B = perRow ? x.shape[0] : 1;
   const L = x.size / (B * C);
+  if (!perRow && tf.getBackend() === 'wasm') return tf.reshape(tf.matMul(tf.ones([1, L]), tf.reshape(x, [L, C])), [C]);
   if (hasKernel(SUM_MID)) {
     const y = tf.engine().runKernel(SUM_MID, { x }, { B, L, C } as unknown as tf.NamedAttrMap) as tf.Tensor;
     return perRow ? y : tf.reshape(y, [C]);
@@ -211,3 +213,90 @@ function im2colOps(x: tf.Tensor3D, a: Im2ColAttrs): tf.Tensor2D {
 /** For tests: the portable path, whatever the backend. */
 export const im2col1dOps = (x: tf.Tensor3D, k: number, stride: number, before: number, outLen: number, reversed = false, dilation = 1): tf.Tensor2D =>
   im2colOps(x, { k, stride, before, outLen, dilation, reversed });
+
+/**
+ * Copies the box `begin`/`size` of a row-major array of `shape` from heap32[src…] to heap32[dst…] (4-byte
+ * elements), as copyWithin runs over the innermost contiguous span.
+ */
+function copyBox(heap: Int32Array, src: number, dst: number, shape: number[], begin: number[], size: number[]): void {
+  const rank = shape.length;
+  // Merge trailing axes taken whole into one contiguous run.
+  let run = 1;
+  let k = rank;
+  while (k > 0 && size[k - 1] === shape[k - 1]) run *= shape[--k];
+  if (k > 0) run *= size[--k];
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * shape[i + 1];
+  let base = src;
+  for (let i = 0; i < rank; i++) base += begin[i] * strides[i];
+  const idx = new Array<number>(k).fill(0);
+  let o = dst;
+  for (;;) {
+    let at = base;
+    for (let i = 0; i < k; i++) at += idx[i] * strides[i];
+    heap.copyWithin(o, at, at + run);
+    o += run;
+    let i = k - 1;
+    while (i >= 0 && ++idx[i] === size[i]) idx[i--] = 0;
+    if (i < 0) break;
+  }
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Slice reading its input in place (wasm's own copies the whole input out of the heap first). */
+function sliceWasm(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') return original(args) as tf.TensorInfo;
+  const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
+  const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
+  return sliceBox(args.backend as unknown as WasmBackendLike, x, b, s);
+}
+
+function sliceBox(be: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = be.makeOutput(size, x.dtype);
+  if (size.some((d) => d === 0)) return out;
+  const xv = be.typedArrayFromHeap(x);
+  const ov = be.typedArrayFromHeap(out);
+  const heap = new Int32Array(ov.buffer);
+  copyBox(heap, xv.byteOffset >> 2, ov.byteOffset >> 2, x.shape, begin, size);
+  return out;
+}
+
+/** SplitV as in-place slices (wasm's calls its copying Slice once per output). */
+function splitVWasm(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') return original(args) as tf.TensorInfo[];
+  const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, ax);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((n) => {
+    const size = [...x.shape];
+    size[ax] = n;
+    const out = sliceBox(args.backend as unknown as WasmBackendLike, x, [...begin], size);
+    begin[ax] += n;
+    return out;
+  });
+}
+
+let installed = false;
+
+/**
+ * Replaces tfjs-backend-wasm's Slice and SplitV (each copies its whole input out of the heap before
+ * taking the slice: a concat's gradient, a pad's, a ConvTranspose1d's overlap-add paid that per slice)
+ * with versions that read the input in place. Same values; call after the wasm backend is loaded.
+ */
+export function installWasmKernels(): void {
+  if (installed) return;
+  for (const [name, impl] of [
+    ['Slice', sliceWasm],
+    ['SplitV', splitVWasm],
+  ] as const) {
+    const original = tf.getKernel(name, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: (args) => impl(args, original.kernelFunc) as tf.TensorInfo });
+  }
+  installed = true;
+}

@@ -9,6 +9,7 @@
  * naive loop, flags or not (same speed measured both ways).
  */
 import * as tf from './tf.ts';
+import { sumToChannels } from './kernels.ts';
 
 /**
  * a·b for a [m, k] and b [k, n] (torch.mm), differentiable with gradients built from plain products of
@@ -54,6 +55,18 @@ const matmul2dGrad = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>)
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /**
+ * y + b for y [..., C] and b [C], with the bias gradient summed by `sumToChannels` (tfjs's own reduces
+ * over the rows through a transpose on wasm).
+ */
+export const addBias = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [y, b] = args as [tf.Tensor, tf.Tensor];
+  return {
+    value: tf.add(y, b),
+    gradFunc: (dy: tf.Tensor) => [dy, sumToChannels(dy)],
+  };
+}) as (y: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
  * x·w + b over the last axis of x [..., in] with w [in, out] and b [out] (F.linear with the weight stored
  * transposed): leading axes are folded into one so the product is a single 2-D matmul.
  */
@@ -66,7 +79,7 @@ export function linearND(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
   if (b && (b.rank !== 1 || b.shape[0] !== outF)) throw new Error(`linearND: bias must be [${outF}], got [${b.shape.join(', ')}]`);
   const lead = x.shape.slice(0, -1);
   let y: tf.Tensor = matmul2d(tf.reshape(x, [-1, inF]), w);
-  if (b) y = tf.add(y, b);
+  if (b) y = addBias(y, b);
   return tf.reshape(y, [...lead, outF]);
 }
 

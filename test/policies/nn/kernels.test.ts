@@ -63,3 +63,69 @@ describe('im2col kernel', () => {
     }
   });
 });
+
+describe('Slice and SplitV on wasm, reading their input in place', () => {
+  /** The box begin/size of a row-major array, element by element. */
+  function boxRef(x: ArrayLike<number>, shape: number[], begin: number[], size: number[]): number[] {
+    const out: number[] = [];
+    const idx = new Array(shape.length).fill(0);
+    const total = size.reduce((a, b) => a * b, 1);
+    for (let n = 0; n < total; n++) {
+      let flat = 0;
+      for (let i = 0; i < shape.length; i++) flat = flat * shape[i] + begin[i] + idx[i];
+      out.push(x[flat]);
+      for (let i = shape.length - 1; i >= 0 && ++idx[i] === size[i]; i--) idx[i] = 0;
+    }
+    return out;
+  }
+  const cases: [number[], number[], number[]][] = [
+    [[7], [2], [4]],
+    [[4, 6], [1, 0], [2, 6]],
+    [[4, 6], [0, 2], [4, 3]],
+    [[3, 5, 4], [1, 2, 0], [2, 3, 4]],
+    [[3, 5, 4], [0, 0, 1], [3, 5, 2]],
+    [[2, 3, 4, 5], [1, 1, 2, 0], [1, 2, 2, 5]],
+    [[2, 3, 4, 5], [0, 1, 0, 3], [2, 1, 4, 2]],
+    [[2, 3, 2, 2, 3], [1, 0, 1, 0, 1], [1, 3, 1, 2, 2]],
+    [[3, 4], [1, 1], [0, 2]],
+  ];
+  it.each(cases)('slice of %j at %j, size %j equals the definition (float32 and int32)', (shape, begin, size) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xs = Float32Array.from({ length: n }, (_, i) => i * 1.5 - 7);
+    const x = tf.tensor(xs, shape);
+    const xi = tf.tensor(Int32Array.from(xs, (v) => Math.round(v * 2)), shape, 'int32');
+    const y = tf.slice(x, begin, size);
+    const yi = tf.slice(xi, begin, size);
+    expect(y.shape).toEqual(size);
+    expect(Array.from(y.dataSync())).toEqual(boxRef(xs, shape, begin, size));
+    expect(Array.from(yi.dataSync())).toEqual(boxRef(xi.dataSync(), shape, begin, size));
+    tf.dispose([x, xi, y, yi]);
+  });
+
+  it('split (SplitV) equals slices along any axis, and bool slices still work', () => {
+    const shape = [2, 6, 3];
+    const xs = Float32Array.from({ length: 36 }, (_, i) => i);
+    const x = tf.tensor(xs, shape);
+    for (const [axis, sizes] of [
+      [1, [1, 2, 3]],
+      [2, [2, 1]],
+      [0, [1, 1]],
+    ] as const) {
+      const parts = tf.split(x, [...sizes], axis);
+      let at = 0;
+      parts.forEach((p, i) => {
+        const begin = [0, 0, 0];
+        begin[axis] = at;
+        const size = [...shape];
+        size[axis] = sizes[i];
+        expect(Array.from(p.dataSync())).toEqual(boxRef(xs, shape, begin, size));
+        at += sizes[i];
+      });
+      tf.dispose(parts);
+    }
+    const b = tf.tensor([true, false, true, true], [2, 2], 'bool');
+    const bs = tf.slice(b, [1, 0], [1, 2]);
+    expect(Array.from(bs.dataSync())).toEqual([1, 1]);
+    tf.dispose([x, b, bs]);
+  });
+});
