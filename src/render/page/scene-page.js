@@ -3,8 +3,10 @@
  *
  * A scene is built once per SceneDescription (envs/core/scene.ts) and afterwards only its bodies move.
  * The objects of each body (and the static ones) are merged into one mesh per material kind with vertex
- * colours, so a frame costs a few draw calls. `render` draws a batch of frames as tiles of one render
- * target and reads all pixels back at once; the pixels (RGB row-major, top row first, frame after frame)
+ * colours, instanced once per frame of a batch: `render` draws all frames of a batch as tiles of one
+ * render target in a few draw calls (each instance's clip-space position is mapped into its tile, and
+ * fragments outside the tile are discarded, which is what a per-tile viewport would do), then reads
+ * all pixels back at once. The pixels (RGB row-major, top row first, frame after frame)
  * are run-length coded (`packRuns`, decoded by src/render/runs.ts) and returned as base64: the frames
  * are mostly flat colour, and bytes through the DevTools protocol cost far more than the coding.
  * Errors meant for the caller start with `dpbench-page:` (bad input; retrying would not help).
@@ -113,15 +115,26 @@ function merge(parts) {
   return geo;
 }
 
+/**
+ * Per instance: `tileXform` (sx, sy, ox, oy) maps the camera's clip space into the instance's tile of
+ * the target (clip.xy · s + clip.w · o), `tileBox` (x0, y0, x1, y1) is the tile in window pixels.
+ */
+function tiled(material) {
+  material.onBeforeCompile = (shader) => {
+    shader.vertexShader = shader.vertexShader
+      .replace('#include <common>', '#include <common>\nattribute vec4 tileXform;\nattribute vec4 tileBox;\nflat varying vec4 vTileBox;')
+      .replace('#include <project_vertex>', '#include <project_vertex>\n\tgl_Position.xy = gl_Position.xy * tileXform.xy + gl_Position.w * tileXform.zw;\n\tvTileBox = tileBox;');
+    shader.fragmentShader = shader.fragmentShader
+      .replace('#include <common>', '#include <common>\nflat varying vec4 vTileBox;')
+      .replace('void main() {', 'void main() {\n\tif (gl_FragCoord.x < vTileBox.x || gl_FragCoord.y < vTileBox.y || gl_FragCoord.x >= vTileBox.z || gl_FragCoord.y >= vTileBox.w) discard;');
+  };
+  material.customProgramCacheKey = () => 'dpbench-tiled';
+  return material;
+}
+
 function buildScene(desc) {
   const scene = new THREE.Scene();
   const disposables = [];
-  const bodies = desc.bodies.map((name) => {
-    const g = new THREE.Group();
-    g.name = name;
-    scene.add(g);
-    return g;
-  });
   const index = new Map(desc.bodies.map((n, i) => [n, i]));
   // groups[-1 | body index][unlit ? 1 : 0] = baked parts
   const groups = new Map();
@@ -142,14 +155,12 @@ function buildScene(desc) {
     if (!groups.has(key)) groups.set(key, { b, unlit: !!o.unlit, parts: [] });
     groups.get(key).parts.push(bake(geometryOf(o.shape, o.name), m, new THREE.Color(o.color)));
   }
+  const meshes = [];
   for (const { b, unlit, parts } of groups.values()) {
     const geometry = merge(parts);
-    const material = unlit ? new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide }) : new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
+    const material = tiled(unlit ? new THREE.MeshBasicMaterial({ vertexColors: true, side: THREE.DoubleSide }) : new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide }));
     disposables.push(geometry, material);
-    const mesh = new THREE.Mesh(geometry, material);
-    // Bodies move anywhere: never cull them against the camera's frustum.
-    mesh.frustumCulled = false;
-    (b < 0 ? scene : bodies[b]).add(mesh);
+    meshes.push({ b, geometry, material, mesh: null });
   }
   if (desc.lights) {
     // three's Lambert BRDF is albedo / π: scaling by π makes a lit surface show albedo × (ambient +
@@ -165,8 +176,40 @@ function buildScene(desc) {
     }
   }
   scene.updateMatrixWorld(true);
-  return { id: desc.id, scene, camera: cameraOf(desc.camera), bodies, background: new THREE.Color(desc.background), disposables };
+  const s = { id: desc.id, scene, camera: cameraOf(desc.camera), nBodies: desc.bodies.length, meshes, capacity: 0, tileXform: null, tileBox: null, background: new THREE.Color(desc.background), disposables };
+  reserve(s, 64);
+  return s;
 }
+
+/** (Re)creates the instanced meshes of scene `s` for at least `n` instances. */
+function reserve(s, n) {
+  if (s.capacity >= n) return;
+  const cap = Math.max(n, 2 * s.capacity);
+  s.tileXform = new THREE.InstancedBufferAttribute(new Float32Array(cap * 4), 4);
+  s.tileBox = new THREE.InstancedBufferAttribute(new Float32Array(cap * 4), 4);
+  s.tileXform.setUsage(THREE.DynamicDrawUsage);
+  s.tileBox.setUsage(THREE.DynamicDrawUsage);
+  for (const m of s.meshes) {
+    if (m.mesh) {
+      s.scene.remove(m.mesh);
+      m.mesh.dispose();
+    }
+    m.geometry.setAttribute('tileXform', s.tileXform);
+    m.geometry.setAttribute('tileBox', s.tileBox);
+    const mesh = new THREE.InstancedMesh(m.geometry, m.material, cap);
+    mesh.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
+    // Instances are spread over tiles by the shader: never cull against the camera's frustum.
+    mesh.frustumCulled = false;
+    // Static objects: the identity for every instance (their poses are baked into the geometry).
+    for (let i = 0; i < cap; i++) mesh.setMatrixAt(i, IDENTITY);
+    s.scene.add(mesh);
+    m.mesh = mesh;
+  }
+  s.capacity = cap;
+}
+
+const IDENTITY = new THREE.Matrix4();
+const scratch = { m: new THREE.Matrix4(), p: new THREE.Vector3(), q: new THREE.Quaternion(), one: new THREE.Vector3(1, 1, 1) };
 
 function target(width, height) {
   const key = `${width}x${height}`;
@@ -196,7 +239,7 @@ function decodeF32(b64) {
 function render(sceneId, width, height, count, posesB64) {
   const s = scenes.get(sceneId);
   if (!s) fail(`scene ${JSON.stringify(sceneId)} was not added (have ${[...scenes.keys()].join(', ') || 'none'})`);
-  const nb = s.bodies.length;
+  const nb = s.nBodies;
   const poses = decodeF32(posesB64);
   if (poses.length !== count * nb * 7) fail(`render ${sceneId}: ${count} frames × ${nb} bodies need ${count * nb * 7} pose values, got ${poses.length}`);
   const cols = Math.max(1, Math.min(Math.ceil(Math.sqrt((count * height) / width)), Math.floor(MAX_TARGET / width)));
@@ -210,24 +253,42 @@ function render(sceneId, width, height, count, posesB64) {
     s.camera.aspect = width / height;
     s.camera.updateProjectionMatrix();
   }
+  reserve(s, count);
+  // Frame i goes to column i % cols, row i / cols counted from the top of the image.
+  const sx = width / W;
+  const sy = height / H;
+  const xf = s.tileXform.array;
+  const box = s.tileBox.array;
+  for (let i = 0; i < count; i++) {
+    const x0 = (i % cols) * width;
+    const y0 = H - (((i / cols) | 0) + 1) * height;
+    xf[4 * i] = sx;
+    xf[4 * i + 1] = sy;
+    xf[4 * i + 2] = sx + (2 * x0) / W - 1;
+    xf[4 * i + 3] = sy + (2 * y0) / H - 1;
+    box[4 * i] = x0;
+    box[4 * i + 1] = y0;
+    box[4 * i + 2] = x0 + width;
+    box[4 * i + 3] = y0 + height;
+  }
+  s.tileXform.needsUpdate = true;
+  s.tileBox.needsUpdate = true;
+  const { m, p, q, one } = scratch;
+  for (const g of s.meshes) {
+    g.mesh.count = count;
+    if (g.b < 0) continue;
+    for (let i = 0; i < count; i++) {
+      const o = (i * nb + g.b) * 7;
+      m.compose(p.set(poses[o], poses[o + 1], poses[o + 2]), q.set(poses[o + 3], poses[o + 4], poses[o + 5], poses[o + 6]), one);
+      g.mesh.setMatrixAt(i, m);
+    }
+    g.mesh.instanceMatrix.needsUpdate = true;
+  }
   r.setClearColor(s.background, 1);
   rt.viewport.set(0, 0, W, H);
   r.setRenderTarget(rt);
   r.clear(true, true, false);
-  for (let i = 0; i < count; i++) {
-    for (let b = 0; b < nb; b++) {
-      const o = (i * nb + b) * 7;
-      const body = s.bodies[b];
-      body.position.set(poses[o], poses[o + 1], poses[o + 2]);
-      body.quaternion.set(poses[o + 3], poses[o + 4], poses[o + 5], poses[o + 6]);
-    }
-    // Tile i sits at column i % cols, row i / cols counted from the top of the image.
-    const col = i % cols;
-    const row = (i / cols) | 0;
-    rt.viewport.set(col * width, H - (row + 1) * height, width, height);
-    r.setRenderTarget(rt);
-    r.render(s.scene, s.camera);
-  }
+  r.render(s.scene, s.camera);
   if (rgba.length < W * H * 4) rgba = new Uint8Array(W * H * 4);
   r.readRenderTargetPixels(rt, 0, 0, W, H, rgba);
   r.setRenderTarget(null);
@@ -295,7 +356,10 @@ function packRuns(src) {
 
 function addScene(desc) {
   const old = scenes.get(desc.id);
-  if (old) for (const d of old.disposables) d.dispose();
+  if (old) {
+    for (const m of old.meshes) m.mesh?.dispose();
+    for (const d of old.disposables) d.dispose();
+  }
   scenes.set(desc.id, buildScene(desc));
   return true;
 }
