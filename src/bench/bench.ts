@@ -14,11 +14,11 @@ import { collect, collectConfig } from '../collect/collect.ts';
 import { expertFor } from '../collect/experts.ts';
 import { diversityProbe, multimodalSeed, PROBE_RADIUS, probeRadius, type DiversityProbe } from '../eval/diversity.ts';
 import { evalRun, loadRunPolicy, samplerOf } from '../eval/eval-run.ts';
-import { evaluate, eventRates, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
+import { aggregate, evaluate, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
 import { ExpertPolicy } from '../eval/expert-policy.ts';
 import { chunkLatency, startHistory, type LatencyRow } from '../eval/latency.ts';
-import { mean, std, wilson, wilsonMean } from '../eval/metrics.ts';
-import { commitment, summarizeModes, switchRate } from '../eval/multimodality.ts';
+import { mean, std } from '../eval/metrics.ts';
+import { summarizeModes } from '../eval/multimodality.ts';
 import type { EpisodeRecord } from '../eval/rollout.ts';
 import { writeLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
 import { parseRunConfig, runDirOf, trainRun, type RunConfig } from '../train/run.ts';
@@ -117,26 +117,20 @@ function protocolText(p: BenchProfile, seeds: number[]): string {
 function modesBlock(ctx: Ctx, eps: readonly EpisodeRecord[]): LeaderboardRow['modes'] {
   const spec = expertFor(ctx.task.env);
   const m = summarizeModes(ctx.demoLabels, eps.map((e) => e.mode ?? 'none'), spec.modes);
-  const stretches = eps.filter((e) => e.chunkModes).map((e) => e.chunkModes!);
-  const finite = (x: number) => (Number.isFinite(x) ? x : null);
-  return {
-    histogram: m.rolloutHistogram,
-    none: m.neutral.rollout,
-    jsToDemos: m.jsToDemos,
-    entropy: m.rolloutEntropy,
-    commitment: stretches.length ? finite(commitment(stretches)) : null,
-    switchRate: stretches.length ? finite(switchRate(stretches)) : null,
-  };
+  const a = aggregate(eps, 0);
+  return { histogram: m.rolloutHistogram, none: m.neutral.rollout, jsToDemos: m.jsToDemos, entropy: m.rolloutEntropy, commitment: a.commitment, switchRate: a.switch_rate };
 }
 
+/** The leaderboard's score columns, from evaluate's own aggregation of the episodes. */
 function scoreBlock(eps: readonly EpisodeRecord[]) {
+  const a = aggregate(eps, 0);
   return {
-    episodes: eps.length,
-    avgMaxReward: wilsonMean(eps.map((e) => e.maxReward)),
-    successRate: wilson(eps.filter((e) => e.success).length, eps.length),
-    avgFinalCoverage: wilsonMean(eps.map((e) => Math.min(1, Math.max(0, e.finalCoverage)))),
-    avgLength: mean(eps.map((e) => e.length)),
-    ...(eventRates(eps) && { events: eventRates(eps) }),
+    episodes: a.n_episodes,
+    avgMaxReward: a.avg_max_reward,
+    successRate: a.success_rate,
+    avgFinalCoverage: a.avg_final_coverage,
+    avgLength: a.avg_length,
+    ...(a.event_rates && { events: a.event_rates }),
   };
 }
 
