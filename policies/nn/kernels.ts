@@ -128,7 +128,7 @@ registerJsKernel<Im2ColAttrs>(
     // On wasm both are views of the heap: copies become copyWithin over one array.
     if (x!.buffer === out.buffer) {
       const heap = new Float32Array(out.buffer);
-      im2colInto(heap, x!.byteOffset >> 2, heap, out.byteOffset >> 2, B, L, C, a);
+      im2colInto(heap, x!.byteOffset >>> 2, heap, out.byteOffset >>> 2, B, L, C, a);
     } else im2colInto(x!, 0, out, 0, B, L, C, a);
   },
 );
