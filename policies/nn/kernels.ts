@@ -155,15 +155,15 @@ registerJsKernel<{ B: number; L: number; C: number }>(
 
 /**
  * Sums x over all axes but the last, or (`perRow`) over the axes between the first and the last:
- * [..., C] → [C], or [B, ..., C] → [B, C]. tfjs-backend-wasm reduces over outer axes through a transpose
- * (2.3 ms for [4096, 64]); a product with a row of ones takes XNNPACK's GEMV (0.08 ms), and the per-row
- * sums are a JavaScript kernel (0.6 ms). Not differentiable: for hand-written gradients.
+ * [..., C] → [C], or [B, ..., C] → [B, C], as a JavaScript kernel (float64 sums). tfjs-backend-wasm
+ * reduces over outer axes through a transpose (measured for [4096, 64]: 4.0 ms against 0.95 ms here; a
+ * product with a row of ones, 2.2 ms, as XNNPACK packs a new right operand on every call). Not
+ * differentiable: for hand-written gradients.
  */
 export function sumToChannels(x: tf.Tensor, perRow = false): tf.Tensor {
   const C = x.shape[x.rank - 1];
   const B = perRow ? x.shape[0] : 1;
   const L = x.size / (B * C);
-  if (!perRow && tf.getBackend() === 'wasm') return tf.reshape(tf.matMul(tf.ones([1, L]), tf.reshape(x, [L, C])), [C]);
   if (hasKernel(SUM_MID)) {
     const y = tf.engine().runKernel(SUM_MID, { x }, { B, L, C } as unknown as tf.NamedAttrMap) as tf.Tensor;
     return perRow ? y : tf.reshape(y, [C]);
@@ -259,7 +259,7 @@ function sliceBox(be: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: 
   const xv = be.typedArrayFromHeap(x);
   const ov = be.typedArrayFromHeap(out);
   const heap = new Int32Array(ov.buffer);
-  copyBox(heap, xv.byteOffset >> 2, ov.byteOffset >> 2, x.shape, begin, size);
+  copyBox(heap, xv.byteOffset >>> 2, ov.byteOffset >>> 2, x.shape, begin, size);
   return out;
 }
 
@@ -280,18 +280,32 @@ function splitVWasm(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo[] 
   });
 }
 
+/**
+ * Identity sharing its input's memory, as the cpu and webgl backends' do (tensors are immutable, and
+ * a variable's assign swaps its memory rather than writing into it). The engine clones every tensor it
+ * saves for the backward pass, so wasm's copying Identity copied every saved activation.
+ */
+function identityWasm(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string') return original(args) as tf.TensorInfo;
+  (args.backend as unknown as { incRef(id: unknown): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 let installed = false;
 
 /**
  * Replaces tfjs-backend-wasm's Slice and SplitV (each copies its whole input out of the heap before
  * taking the slice: a concat's gradient, a pad's, a ConvTranspose1d's overlap-add paid that per slice)
- * with versions that read the input in place. Same values; call after the wasm backend is loaded.
+ * with versions that read the input in place, and its Identity with one that shares memory. Same values;
+ * call after the wasm backend is loaded.
  */
 export function installWasmKernels(): void {
   if (installed) return;
   for (const [name, impl] of [
     ['Slice', sliceWasm],
     ['SplitV', splitVWasm],
+    ['Identity', identityWasm],
   ] as const) {
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;
