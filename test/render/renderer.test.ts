@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Renderer, RenderInputError } from '../../src/render/renderer.ts';
 import type { SceneDescription } from '../../envs/core/scene.ts';
+import { RandomState } from '../../envs/core/numpy-random.ts';
 import { PUSHT_SCENE } from '../../envs/push-t/scene.ts';
 import { readFixture, type PushTCoverageCase } from '../helpers/fixtures.ts';
 import { COLOURS, expectGolden, mask, pixel, pushtFrame } from './helpers.ts';
@@ -151,6 +152,14 @@ describe('PushT-v0 scene under the renderer', () => {
     }
     // Frames that differ render differently.
     expect(Buffer.from(batch[0]).equals(Buffer.from(batch[1]))).toBe(false);
+    // Arbitrary (not round) poses, in batches of other sizes and layouts: still the same pixels.
+    const rs = new RandomState(7);
+    const random = Array.from({ length: 120 }, () => pushtFrame([rs.uniform(20, 490), rs.uniform(20, 490)], [rs.uniform(60, 450), rs.uniform(60, 450), rs.uniform(-10, 10)]));
+    const whole = await r.render(PUSHT_SCENE, random, { width: 96, height: 96 });
+    for (let start = 0; start < random.length; start += 7) {
+      const part = await r.render(PUSHT_SCENE, random.slice(start, start + 7), { width: 96, height: 96 });
+      part.forEach((img, k) => expect(Buffer.from(img).equals(Buffer.from(whole[start + k]))).toBe(true));
+    }
   });
 
   it('renders non-square sizes with the same projection per axis', async () => {

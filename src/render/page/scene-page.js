@@ -52,9 +52,10 @@ function geometryOf(shape, name) {
       return new THREE.BoxGeometry(shape.size[0], shape.size[1], shape.size[2]);
     case 'cylinder': {
       // Height 0: a disc in the z = 0 plane (flat scenes need no side walls).
-      if (shape.height === 0) return new THREE.CircleGeometry(shape.radius, 64);
+      // 48 segments: the outline strays < 0.3% of the radius from the circle.
+      if (shape.height === 0) return new THREE.CircleGeometry(shape.radius, 48);
       // three's cylinder runs along y; the description's along z.
-      const g = new THREE.CylinderGeometry(shape.radius, shape.radius, shape.height, 64, 1, false);
+      const g = new THREE.CylinderGeometry(shape.radius, shape.radius, shape.height, 48, 1, false);
       g.rotateX(Math.PI / 2);
       return g;
     }
@@ -84,26 +85,24 @@ function cameraOf(c) {
   return cam;
 }
 
-/** Non-indexed copy of `g` transformed by `m`, with a constant vertex colour; uv dropped. */
+/** `g` transformed by `m` as plain arrays (position, normal, colour, triangle indices), constant colour; uv dropped. */
 function bake(g, m, color) {
-  const flat = g.index ? g.toNonIndexed() : g;
-  flat.applyMatrix4(m);
-  if (!flat.getAttribute('normal')) flat.computeVertexNormals();
-  const n = flat.getAttribute('position').count;
+  g.applyMatrix4(m);
+  if (!g.getAttribute('normal')) g.computeVertexNormals();
+  const n = g.getAttribute('position').count;
   const colors = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) colors.set([color.r, color.g, color.b], i * 3);
-  const out = { position: flat.getAttribute('position').array, normal: flat.getAttribute('normal').array, color: colors };
-  if (flat !== g) flat.dispose();
+  const index = g.index ? Uint32Array.from(g.index.array) : Uint32Array.from({ length: n }, (_, i) => i);
+  const out = { position: Float32Array.from(g.getAttribute('position').array), normal: Float32Array.from(g.getAttribute('normal').array), color: colors, index };
   g.dispose();
   return out;
 }
 
-/** One geometry from baked parts (positions, normals, colours concatenated). */
+/** One indexed geometry from baked parts (vertex arrays concatenated, indices offset). */
 function merge(parts) {
   const geo = new THREE.BufferGeometry();
   for (const key of ['position', 'normal', 'color']) {
-    const total = parts.reduce((a, p) => a + p[key].length, 0);
-    const arr = new Float32Array(total);
+    const arr = new Float32Array(parts.reduce((a, p) => a + p[key].length, 0));
     let o = 0;
     for (const p of parts) {
       arr.set(p[key], o);
@@ -111,19 +110,40 @@ function merge(parts) {
     }
     geo.setAttribute(key, new THREE.BufferAttribute(arr, 3));
   }
+  const index = new Uint32Array(parts.reduce((a, p) => a + p.index.length, 0));
+  let o = 0;
+  let base = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.index.length; i++) index[o++] = p.index[i] + base;
+    base += p.position.length / 3;
+  }
+  geo.setIndex(new THREE.BufferAttribute(index, 1));
   geo.computeBoundingSphere();
   return geo;
 }
 
+/** The render target's size in pixels, shared by every tiled material. */
+const targetSize = { value: new THREE.Vector2(1, 1) };
+
 /**
- * Per instance: `tileXform` (sx, sy, ox, oy) maps the camera's clip space into the instance's tile of
- * the target (clip.xy · s + clip.w · o), `tileBox` (x0, y0, x1, y1) is the tile in window pixels.
+ * Maps each instance into its tile: `tileBox` (x0, y0, x1, y1) is the tile in window pixels. A vertex's
+ * position inside its tile is snapped to 1/256 px before the tile's integer offset is added; with
+ * power-of-two target sizes every later step is exact in float32, so (orthographic cameras, w = 1) a
+ * frame gets the same rasterizer input, hence the same pixels, in any tile of any batch. Fragments
+ * outside the tile are discarded, as a per-tile viewport would clip them.
  */
+const TILE_VERTEX = `
+	vec2 tileNdc = gl_Position.xy / gl_Position.w;
+	vec2 tileLocal = floor((tileNdc * 0.5 + 0.5) * (tileBox.zw - tileBox.xy) * 256.0 + 0.5) / 256.0;
+	gl_Position.xy = ((tileLocal + tileBox.xy) * (2.0 / targetSize) - 1.0) * gl_Position.w;
+	vTileBox = tileBox;`;
+
 function tiled(material) {
   material.onBeforeCompile = (shader) => {
+    shader.uniforms.targetSize = targetSize;
     shader.vertexShader = shader.vertexShader
-      .replace('#include <common>', '#include <common>\nattribute vec4 tileXform;\nattribute vec4 tileBox;\nflat varying vec4 vTileBox;')
-      .replace('#include <project_vertex>', '#include <project_vertex>\n\tgl_Position.xy = gl_Position.xy * tileXform.xy + gl_Position.w * tileXform.zw;\n\tvTileBox = tileBox;');
+      .replace('#include <common>', '#include <common>\nattribute vec4 tileBox;\nuniform vec2 targetSize;\nflat varying vec4 vTileBox;')
+      .replace('#include <project_vertex>', `#include <project_vertex>${TILE_VERTEX}`);
     shader.fragmentShader = shader.fragmentShader
       .replace('#include <common>', '#include <common>\nflat varying vec4 vTileBox;')
       .replace('void main() {', 'void main() {\n\tif (gl_FragCoord.x < vTileBox.x || gl_FragCoord.y < vTileBox.y || gl_FragCoord.x >= vTileBox.z || gl_FragCoord.y >= vTileBox.w) discard;');
@@ -176,7 +196,7 @@ function buildScene(desc) {
     }
   }
   scene.updateMatrixWorld(true);
-  const s = { id: desc.id, scene, camera: cameraOf(desc.camera), nBodies: desc.bodies.length, meshes, capacity: 0, tileXform: null, tileBox: null, background: new THREE.Color(desc.background), disposables };
+  const s = { id: desc.id, scene, camera: cameraOf(desc.camera), nBodies: desc.bodies.length, meshes, capacity: 0, tileBox: null, background: new THREE.Color(desc.background), disposables };
   reserve(s, 64);
   return s;
 }
@@ -185,16 +205,13 @@ function buildScene(desc) {
 function reserve(s, n) {
   if (s.capacity >= n) return;
   const cap = Math.max(n, 2 * s.capacity);
-  s.tileXform = new THREE.InstancedBufferAttribute(new Float32Array(cap * 4), 4);
   s.tileBox = new THREE.InstancedBufferAttribute(new Float32Array(cap * 4), 4);
-  s.tileXform.setUsage(THREE.DynamicDrawUsage);
   s.tileBox.setUsage(THREE.DynamicDrawUsage);
   for (const m of s.meshes) {
     if (m.mesh) {
       s.scene.remove(m.mesh);
       m.mesh.dispose();
     }
-    m.geometry.setAttribute('tileXform', s.tileXform);
     m.geometry.setAttribute('tileBox', s.tileBox);
     const mesh = new THREE.InstancedMesh(m.geometry, m.material, cap);
     mesh.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
@@ -225,6 +242,10 @@ function target(width, height) {
   return rt;
 }
 
+function pow2(n) {
+  return 2 ** Math.ceil(Math.log2(n));
+}
+
 function decodeF32(b64) {
   const s = atob(b64);
   const bytes = new Uint8Array(s.length);
@@ -245,8 +266,9 @@ function render(sceneId, width, height, count, posesB64) {
   const cols = Math.max(1, Math.min(Math.ceil(Math.sqrt((count * height) / width)), Math.floor(MAX_TARGET / width)));
   const rows = Math.ceil(count / cols);
   if (cols * width > MAX_TARGET || rows * height > MAX_TARGET) fail(`render ${sceneId}: ${count} frames of ${width}×${height} do not fit a ${MAX_TARGET}² target; send fewer per batch`);
-  const W = cols * width;
-  const H = rows * height;
+  // Power-of-two target sides keep the tile mapping exact (see TILE_VERTEX); the frames fill its top left.
+  const W = pow2(cols * width);
+  const H = pow2(rows * height);
   const r = glRenderer();
   const rt = target(W, H);
   if (s.camera.isPerspectiveCamera && s.camera.aspect !== width / height) {
@@ -254,24 +276,17 @@ function render(sceneId, width, height, count, posesB64) {
     s.camera.updateProjectionMatrix();
   }
   reserve(s, count);
+  targetSize.value.set(W, H);
   // Frame i goes to column i % cols, row i / cols counted from the top of the image.
-  const sx = width / W;
-  const sy = height / H;
-  const xf = s.tileXform.array;
   const box = s.tileBox.array;
   for (let i = 0; i < count; i++) {
     const x0 = (i % cols) * width;
     const y0 = H - (((i / cols) | 0) + 1) * height;
-    xf[4 * i] = sx;
-    xf[4 * i + 1] = sy;
-    xf[4 * i + 2] = sx + (2 * x0) / W - 1;
-    xf[4 * i + 3] = sy + (2 * y0) / H - 1;
     box[4 * i] = x0;
     box[4 * i + 1] = y0;
     box[4 * i + 2] = x0 + width;
     box[4 * i + 3] = y0 + height;
   }
-  s.tileXform.needsUpdate = true;
   s.tileBox.needsUpdate = true;
   const { m, p, q, one } = scratch;
   for (const g of s.meshes) {
@@ -289,18 +304,21 @@ function render(sceneId, width, height, count, posesB64) {
   r.setRenderTarget(rt);
   r.clear(true, true, false);
   r.render(s.scene, s.camera);
-  if (rgba.length < W * H * 4) rgba = new Uint8Array(W * H * 4);
-  r.readRenderTargetPixels(rt, 0, 0, W, H, rgba);
+  // Read back the rows of the tiles only (the top of the target): usedH rows from y = H − usedH.
+  const usedW = cols * width;
+  const usedH = rows * height;
+  if (rgba.length < usedW * usedH * 4) rgba = new Uint8Array(usedW * usedH * 4);
+  r.readRenderTargetPixels(rt, 0, H - usedH, usedW, usedH, rgba);
   r.setRenderTarget(null);
   const frameBytes = width * height * 3;
   if (rgb.length < count * frameBytes) rgb = new Uint8Array(count * frameBytes);
   // readPixels rows run bottom-up; the output is top row first, frame after frame.
   for (let i = 0; i < count; i++) {
     const x0 = (i % cols) * width;
-    const top = H - 1 - ((i / cols) | 0) * height;
+    const top = usedH - 1 - ((i / cols) | 0) * height;
     let o = i * frameBytes;
     for (let y = 0; y < height; y++) {
-      let p = ((top - y) * W + x0) * 4;
+      let p = ((top - y) * usedW + x0) * 4;
       for (let x = 0; x < width; x++, p += 4) {
         rgb[o++] = rgba[p];
         rgb[o++] = rgba[p + 1];
