@@ -237,7 +237,7 @@ describe('PushT-v0 bad input', () => {
     expect(() => env.reset({ state: [1, 2, 3] })).toThrow('PushT-v0: state must be 5 or 7 finite numbers, got [1, 2, 3]');
     expect(() => makeEnv('PushT-v0', { obsType: 'pixelz' })).toThrow(/PushT-v0: bad option obsType/);
     expect(() => makeEnv('PushT-v0', { obstype: 'state' })).toThrow(/PushT-v0: bad option/);
-    expect(() => makeEnv('PushT-v9')).toThrow(/unknown env id "PushT-v9"; registered: PushT-v0/);
+    expect(() => makeEnv('PushT-v9')).toThrow(/unknown env id "PushT-v9"; registered: .*PushT-v0/);
   });
 
   it('refuses to step a terminated episode', () => {
