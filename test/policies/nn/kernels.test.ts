@@ -129,3 +129,30 @@ describe('Slice and SplitV on wasm, reading their input in place', () => {
     tf.dispose([x, b, bs]);
   });
 });
+
+describe('Transpose on wasm', () => {
+  it.each([
+    [[5, 7], [1, 0]],
+    [[3, 9, 17], [0, 2, 1]],
+    [[2, 3, 4, 5], [0, 2, 1, 3]],
+    [[2, 3, 4, 5], [2, 0, 1, 3]],
+    [[2, 3, 4, 5], [3, 1, 2, 0]],
+    [[16, 24], [1, 0]],
+  ])('of %j by %j equals the definition', (shape, perm) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xs = Float32Array.from({ length: n }, (_, i) => i + 0.5);
+    const x = tf.tensor(xs, shape);
+    const y = tf.transpose(x, perm);
+    const outShape = perm.map((p) => shape[p]);
+    expect(y.shape).toEqual(outShape);
+    const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    const ref: number[] = [];
+    const idx = new Array(shape.length).fill(0);
+    for (let k = 0; k < n; k++) {
+      ref.push(xs[idx.reduce((at, v, i) => at + v * strides[perm[i]], 0)]);
+      for (let i = shape.length - 1; i >= 0 && ++idx[i] === outShape[i]; i--) idx[i] = 0;
+    }
+    expect(Array.from(y.dataSync())).toEqual(ref);
+    tf.dispose([x, y]);
+  });
+});
