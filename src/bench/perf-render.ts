@@ -6,6 +6,7 @@
  * Chromium, then time the next render (relaunch, page load, scene rebuilt, the batch rendered).
  */
 import os from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomState } from '../../envs/core/numpy-random.ts';
 import type { SceneFrame } from '../../envs/core/types.ts';
@@ -45,15 +46,55 @@ function rolloutFrames(envId: string, steps: number): SceneFrame[][] {
   return batches;
 }
 
+/** CPU time (ms) used so far by process `pid` and its descendants, from /proc; null where there is none. */
+function treeCpuMs(pid: number): number | null {
+  if (!existsSync('/proc/self/stat')) return null;
+  const tick = 10; // USER_HZ = 100 on Linux
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) * tick);
+      const ppid = Number(f[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  for (const stack = [pid]; stack.length; ) {
+    const p = stack.pop()!;
+    total += cpu.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
 async function framesPerSecond(r: Renderer, envId: string, batches: SceneFrame[][], repeats: number, target: number | null): Promise<Measurement> {
   const scene = sceneFor(envId);
-  for (const b of batches.slice(0, 3)) await r.render(scene, b, SIZE); // warm-up: scene build, shader compilation
+  // Into one reused buffer, as PixelRenderer renders a rollout's observations.
+  const out = new Uint8Array(ENVS * SIZE.width * SIZE.height * 3);
+  for (const b of batches.slice(0, 3)) await r.render(scene, b, SIZE, out); // warm-up: scene build, shader compilation
   const runs: number[] = [];
+  const pid = r.browserProcess?.pid;
+  const chromium0 = pid ? treeCpuMs(pid) : null;
+  const node0 = process.cpuUsage();
   for (let k = 0; k < repeats; k++) {
     const t0 = performance.now();
-    for (const b of batches) await r.render(scene, b, SIZE);
+    for (const b of batches) await r.render(scene, b, SIZE, out);
     runs.push((ENVS * batches.length) / ((performance.now() - t0) / 1000));
   }
+  const calls = repeats * batches.length;
+  const chromium1 = pid ? treeCpuMs(pid) : null;
+  const node = process.cpuUsage(node0);
+  // CPU per batch, all threads: what the batch costs whatever else the machine runs.
+  const cpuMsPerBatch = {
+    chromium: chromium0 !== null && chromium1 !== null ? Math.round((10 * (chromium1 - chromium0)) / calls) / 10 : null,
+    node: Math.round((node.user + node.system) / 100 / calls) / 10,
+  };
   const value = median(runs);
   const m: Measurement = {
     value: Math.round(value),
@@ -62,9 +103,11 @@ async function framesPerSecond(r: Renderer, envId: string, batches: SceneFrame[]
     ...(target !== null ? { target: { min: target }, meetsTarget: value >= target } : {}),
     note: `${envId} frames of ${ENVS} envs under random actions, ${SIZE.width}×${SIZE.height} RGB, one render call (one readback) per batch of ${ENVS}; ${batches.length} batches per run; ${os.cpus().length} CPU cores`,
     msPerBatch: Math.round((1000 * ENVS * 100) / value) / 100,
+    cpuMsPerBatch,
+    loadAverage: Math.round(os.loadavg()[0] * 10) / 10,
     runs: runs.map(Math.round),
   };
-  console.log(`render.${envId}: ${m.value} frames/s = ${m.msPerBatch} ms per batch of ${ENVS} (median of ${repeats}; runs ${runs.map(Math.round).join(', ')})${target !== null ? ` ${m.meetsTarget ? 'meets' : 'MISSES'} target >= ${target}` : ''}`);
+  console.log(`render.${envId}: ${m.value} frames/s = ${m.msPerBatch} ms per batch of ${ENVS} (median of ${repeats}; runs ${runs.map(Math.round).join(', ')}; CPU per batch: Chromium ${cpuMsPerBatch.chromium} ms, Node ${cpuMsPerBatch.node} ms; load average ${m.loadAverage})${target !== null ? ` ${m.meetsTarget ? 'meets' : 'MISSES'} target >= ${target}` : ''}`);
   return m;
 }
 

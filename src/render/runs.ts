@@ -16,10 +16,19 @@ export function unpackRuns(src: Uint8Array, out: Uint8Array): void {
       i += 3;
       const end = o + 3 * (h + 1);
       if (end > out.length) break;
-      while (o < end) {
-        out[o++] = r;
-        out[o++] = g;
-        out[o++] = b;
+      if (h < 8) {
+        while (o < end) {
+          out[o++] = r;
+          out[o++] = g;
+          out[o++] = b;
+        }
+      } else {
+        // Long runs (flat backgrounds): double the filled stretch with native copies.
+        out[o] = r;
+        out[o + 1] = g;
+        out[o + 2] = b;
+        for (let filled = 3; o + filled < end; filled *= 2) out.copyWithin(o + filled, o, Math.min(o + filled, end - filled));
+        o = end;
       }
     } else {
       const len = 3 * (h - 127);

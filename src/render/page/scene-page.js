@@ -22,6 +22,8 @@ THREE.ColorManagement.enabled = false;
 const MAX_TARGET = 4096;
 
 let renderer = null;
+/** Whether tiled materials clip at their tile's edges (set when the renderer is made). */
+let clipDistances = false;
 const scenes = new Map();
 const targets = new Map();
 let rgba = new Uint8Array(0);
@@ -38,6 +40,12 @@ function glRenderer() {
   canvas.height = 1;
   renderer = new THREE.WebGLRenderer({ canvas, antialias: false, alpha: false, depth: true, stencil: false, preserveDrawingBuffer: false, powerPreference: 'high-performance' });
   renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
+  const gl = renderer.getContext();
+  const ext = gl.getExtension('WEBGL_clip_cull_distance');
+  if (ext) {
+    for (let i = 0; i < 4; i++) gl.enable(ext.CLIP_DISTANCE0_WEBGL + i);
+    clipDistances = true;
+  }
   renderer.toneMapping = THREE.NoToneMapping;
   renderer.autoClear = false;
   renderer.sortObjects = true;
@@ -129,14 +137,23 @@ const targetSize = { value: new THREE.Vector2(1, 1) };
  * Maps each instance into its tile: `tileBox` (x0, y0, x1, y1) is the tile in window pixels. A vertex's
  * position inside its tile is snapped to 1/256 px before the tile's integer offset is added; with
  * power-of-two target sizes every later step is exact in float32, so (orthographic cameras, w = 1) a
- * frame gets the same rasterizer input, hence the same pixels, in any tile of any batch. Fragments
- * outside the tile are discarded, as a per-tile viewport would clip them.
+ * frame gets the same rasterizer input, hence the same pixels, in any tile of any batch. Geometry is
+ * clipped at the tile's edges where the browser has clip distances (WEBGL_clip_cull_distance: no work
+ * spent on a big object's parts in other tiles), and fragments outside the tile are discarded anyway,
+ * as a per-tile viewport would clip them.
  */
 const TILE_VERTEX = `
 	vec2 tileNdc = gl_Position.xy / gl_Position.w;
 	vec2 tileLocal = floor((tileNdc * 0.5 + 0.5) * (tileBox.zw - tileBox.xy) * 256.0 + 0.5) / 256.0;
 	gl_Position.xy = ((tileLocal + tileBox.xy) * (2.0 / targetSize) - 1.0) * gl_Position.w;
-	vTileBox = tileBox;`;
+	vTileBox = tileBox;
+	#ifdef USE_CLIP_DISTANCE
+	vec4 tileNdcBox = tileBox * (2.0 / targetSize.xyxy) - 1.0;
+	gl_ClipDistance[0] = gl_Position.x - tileNdcBox.x * gl_Position.w;
+	gl_ClipDistance[1] = tileNdcBox.z * gl_Position.w - gl_Position.x;
+	gl_ClipDistance[2] = gl_Position.y - tileNdcBox.y * gl_Position.w;
+	gl_ClipDistance[3] = tileNdcBox.w * gl_Position.w - gl_Position.y;
+	#endif`;
 
 function tiled(material) {
   material.onBeforeCompile = (shader) => {
@@ -146,13 +163,15 @@ function tiled(material) {
       .replace('#include <project_vertex>', `#include <project_vertex>${TILE_VERTEX}`);
     shader.fragmentShader = shader.fragmentShader
       .replace('#include <common>', '#include <common>\nflat varying vec4 vTileBox;')
-      .replace('void main() {', 'void main() {\n\tif (gl_FragCoord.x < vTileBox.x || gl_FragCoord.y < vTileBox.y || gl_FragCoord.x >= vTileBox.z || gl_FragCoord.y >= vTileBox.w) discard;');
+      .replace('void main() {', clipDistances ? 'void main() {' : 'void main() {\n\tif (gl_FragCoord.x < vTileBox.x || gl_FragCoord.y < vTileBox.y || gl_FragCoord.x >= vTileBox.z || gl_FragCoord.y >= vTileBox.w) discard;');
   };
   material.customProgramCacheKey = () => 'dpbench-tiled';
+  if (clipDistances) material.extensions = { clipCullDistance: true };
   return material;
 }
 
 function buildScene(desc) {
+  glRenderer(); // materials depend on its extensions
   const scene = new THREE.Scene();
   const disposables = [];
   const index = new Map(desc.bodies.map((n, i) => [n, i]));
