@@ -68,7 +68,7 @@ export type WorkerTask = GradTask | UpdateTask;
 
 export type WorkerReply =
   | { type: 'ready'; backend: string }
-  | { type: 'done'; id: number; losses: number[]; numTensors: number }
+  | { type: 'done'; id: number; losses: number[]; numTensors: number; ms: number }
   | { type: 'error'; id: number; message: string; stack?: string };
 
 /**
@@ -140,6 +140,12 @@ export class GradientPool {
   readonly workers: number;
   /** Live tensors in each worker after its last task (leak checks). */
   readonly workerTensors: number[];
+  /**
+   * Where the last step's time went (ms): this thread's gradients, then its wait for the workers' (each
+   * worker's own compute time beside), the optimizer update (this thread's share and the wait for the
+   * rest), publishing the parameters to this thread's variables.
+   */
+  readonly lastStep = { gradients: 0, waitGradients: 0, workerGradients: [] as number[], update: 0, waitUpdate: 0, publish: 0 };
   private readonly vars: tf.Variable[];
   private readonly handles: Handle[];
   private version = 0;
@@ -233,11 +239,15 @@ export class GradientPool {
     const id = this.nextId++;
     const replies = this.handles.map((h, i) => this.post(h, { type: 'update', id, lo: bound(i + 1), hi: bound(i + 2), merges, parts, scalars }));
     const settled = Promise.allSettled(replies);
+    const t0 = performance.now();
     mergeRange(this.slots(), merges, parts, 0, bound(1));
     adamwRange(this.params, opt.m, opt.v, this.grad, 0, bound(1), this.layout.offsets, this.layout.sizes, opt.decay, scalars);
+    const t1 = performance.now();
     const failed = (await settled).find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    const t2 = performance.now();
     this.pushParams();
+    Object.assign(this.lastStep, { update: t1 - t0, waitUpdate: t2 - t1, publish: performance.now() - t2 });
     return loss;
   }
 
@@ -272,11 +282,16 @@ export class GradientPool {
     // Keep every reply observed, so a failure while this thread computes is not an unhandled rejection.
     const settled = Promise.allSettled(replies);
     const own = shares[0];
+    const t0 = performance.now();
     const { grads, losses: ownLosses } = partGradientSum(this.policy, this.vars, sliceBatch(batch, own.a * m, own.b * m), seed, P, own.a, own.b);
     this.layout.gather(grads, this.grad);
     for (const g of grads) g.dispose();
     ownLosses.forEach((l, i) => (losses[own.a + i] = l));
+    const t1 = performance.now();
     const results = await settled;
+    this.lastStep.gradients = t1 - t0;
+    this.lastStep.waitGradients = performance.now() - t1;
+    this.lastStep.workerGradients = results.map((r) => (r.status === 'fulfilled' ? r.value.ms : NaN));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     results.forEach((r, i) => {

@@ -35,12 +35,13 @@ try {
   let version = -1;
   policy.setTraining(true);
   port.on('message', (task: WorkerTask) => {
+    const t0 = performance.now();
     try {
       if (task.type === 'update') {
         if (!m || !v || !init.optimizer) throw new Error('an update task, but the worker was started without the optimizer');
         mergeRange(slots, task.merges, task.parts, task.lo, task.hi);
         adamwRange(params, m, v, slots[0], task.lo, task.hi, layout.offsets, layout.sizes, init.optimizer.decay, task.scalars);
-        reply({ type: 'done', id: task.id, losses: [], numTensors: tf.memory().numTensors });
+        reply({ type: 'done', id: task.id, losses: [], numTensors: tf.memory().numTensors, ms: performance.now() - t0 });
         return;
       }
       if (task.version !== version) {
@@ -50,7 +51,7 @@ try {
       const { grads, losses } = partGradientSum(policy, vars, task.rows, task.seed, task.parts, task.a, task.b);
       layout.gather(grads, slot);
       for (const g of grads) g.dispose();
-      reply({ type: 'done', id: task.id, losses, numTensors: tf.memory().numTensors });
+      reply({ type: 'done', id: task.id, losses, numTensors: tf.memory().numTensors, ms: performance.now() - t0 });
     } catch (e) {
       reply({ type: 'error', id: task.id, message: (e as Error).message, stack: (e as Error).stack });
     }
