@@ -182,6 +182,8 @@ export const hasKernel = (name: string): boolean => tf.getKernel(name, tf.getBac
  */
 export function im2col1d(x: tf.Tensor3D, k: number, stride: number, before: number, outLen: number, reversed = false, dilation = 1): tf.Tensor2D {
   const attrs: Im2ColAttrs = { k, stride, before, outLen, dilation, reversed };
+  // A 1×1 convolution's im2col is its input (the residual and output convs).
+  if (k === 1 && stride === 1 && dilation === 1 && before === 0 && outLen === x.shape[1]) return tf.reshape(x, [x.shape[0] * outLen, x.shape[2]]);
   if (hasKernel(IM2COL)) return tf.engine().runKernel(IM2COL, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   return im2colOps(x, attrs);
 }
