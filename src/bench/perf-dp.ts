@@ -4,7 +4,9 @@
  * A train step here is the whole of ours: batch normalization, noise and step sampling, forward,
  * backward, AdamW (EMA excluded, as in the anchors), with the trainer's gradient threads (data-parallel.ts:
  * one per core, at most 2, sharing the micro-batches; the anchors use 2 threads too); the same step in
- * one thread is reported beside it. The denoiser call is one εθ at batch 1.
+ * one thread is reported beside it, and where the threaded step's time went (phasesMs: this thread's
+ * gradients and its wait for the worker's, the worker's own, the shared optimizer update and its wait,
+ * publishing the parameters). The denoiser call is one εθ at batch 1.
  *
  * Image cases (the original's image DP-C: ResNet-18 encoder on 84×84 crops of 96×96 images, 2 per window)
  * run only with `npm run perf -- --vision` (minutes per step at the paper's size); they have no anchor.
@@ -54,7 +56,7 @@ const PUSHT_IMAGE: [number, number, number] = [96, 96, 3];
 const CASES: Case[] = [
   { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5, micro: 32 },
   { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3, micro: 128 },
-  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 16 },
+  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 32 },
   { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: (a) => a.model !== undefined && a.batch === 64, quotedMs: { train: 1493, denoise: 55 }, repeats: 3, micro: 32 },
   { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3, micro: 64 },
   // Micro-batches of 16 windows = 32 images: the encoder's activations and their gradients take ~1 GB of the heap per 32.
@@ -103,7 +105,8 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend:
       console.log(`${c.name}: failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter((l) => /Error|Abort/.test(l)).slice(0, 2).join(' ').slice(0, 300)}`);
       continue;
     }
-    const { train, workers, train1, den, params } = JSON.parse(line) as CaseTiming;
+    const { train, workers, phases, train1, den, params } = JSON.parse(line) as CaseTiming;
+    const phasesMs = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)]));
     if (!c.anchor || !c.quotedMs) {
       const m: Measurement = {
         value: Math.round(train),
@@ -132,6 +135,7 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend:
       note: `${c.policy.id} ${JSON.stringify(c.policy.unet ?? 'transformer 8x256')}, batch ${c.batch} (micro-batches of ${c.micro}), ${workers} gradient thread${workers > 1 ? 's' : ''}, obs ${c.obsDim} x To 2, horizon 16; ${params.toLocaleString('en-US')} parameters`,
       workers,
       microBatch: c.micro,
+      phasesMs,
       singleThreadTrainStepMs: Math.round(train1),
       ratioTrainSingleThread: Math.round((train1 / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
       denoiseCallB1Ms: Math.round(den * 10) / 10,
@@ -150,6 +154,8 @@ export interface CaseTiming {
   /** Median ms per train step with `workers` gradient threads. */
   train: number;
   workers: number;
+  /** Medians of where a step with `workers` threads went (GradientPool.lastStep), ms. */
+  phases: { gradients: number; waitGradients: number; workerGradients: number; update: number; waitUpdate: number; publish: number };
   /** Median ms per train step in one thread (the same step, bit for bit). */
   train1: number;
   den: number;
@@ -183,7 +189,8 @@ export async function timeCase(name: string, requestedWorkers?: number): Promise
       const t1 = performance.now();
       // The pools share the policy's variables; keep the other one's copy current.
       for (const other of pools) if (other !== pool) other.pullParams();
-      return [t1 - t0];
+      const l = pool.lastStep;
+      return [t1 - t0, l.gradients, l.waitGradients, l.workerGradients[0] ?? 0, l.update, l.waitUpdate, l.publish];
     };
     for (const pool of pools) for (let i = 0; i < 2; i++) await trainStep(pool, i);
     const runs: number[][][] = pools.map(() => []);
@@ -204,6 +211,7 @@ export async function timeCase(name: string, requestedWorkers?: number): Promise
     return {
       train: med(0, 0),
       workers,
+      phases: { gradients: med(0, 1), waitGradients: med(0, 2), workerGradients: med(0, 3), update: med(0, 4), waitUpdate: med(0, 5), publish: med(0, 6) },
       train1: med(pools.length - 1, 0),
       den,
       params: policy.parameterCount(),
