@@ -154,17 +154,19 @@ program
   })
   .option('--down-dims <list>', 'U-Net channels per level, e.g. 64,128,256', list('--down-dims'))
   .option('--seed <n>', 'training seed', nonNegativeInt('--seed'))
+  .option('--micro-batch <n>', 'windows per micro-batch (the parts the gradient threads share; 0: whole batches)', nonNegativeInt('--micro-batch'))
+  .option('--workers <n>', 'gradient threads (default: one per core, at most 2, on wasm/cpu; the weights do not depend on it)', positiveInt('--workers'))
   .option('--resume', 'continue an interrupted run with the same config', false)
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
   .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
-  .action(async (o: { config?: string; env: string; policy?: string; obs?: string; episodes?: number; steps?: number; batchSize?: number; lr?: number; downDims?: number[]; seed?: number; resume: boolean; backend: string; results: string }) => {
+  .action(async (o: { config?: string; env: string; policy?: string; obs?: string; episodes?: number; steps?: number; batchSize?: number; lr?: number; downDims?: number[]; seed?: number; microBatch?: number; workers?: number; resume: boolean; backend: string; results: string }) => {
     const base = o.config ? (JSON.parse(readFileSync(o.config, 'utf8')) as Record<string, any>) : {};
     const raw: Record<string, any> = { ...base, env: o.env ?? base.env };
     raw.policy = { ...(base.policy ?? {}), ...(o.policy ? { id: o.policy } : {}) };
     if (o.downDims) raw.policy.unet = { ...(raw.policy.unet ?? {}), downDims: o.downDims };
     if (o.obs) raw.obsType = o.obs;
     if (o.episodes) raw.dataset = { ...(base.dataset ?? {}), episodes: o.episodes };
-    raw.train = { ...(base.train ?? {}), ...(o.steps ? { steps: o.steps } : {}), ...(o.batchSize ? { batchSize: o.batchSize } : {}), ...(o.lr ? { lr: o.lr } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+    raw.train = { ...(base.train ?? {}), ...(o.steps ? { steps: o.steps } : {}), ...(o.batchSize ? { batchSize: o.batchSize } : {}), ...(o.lr ? { lr: o.lr } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}), ...(o.workers ? { workers: o.workers } : {}) };
     if (!raw.policy.id) throw new InvalidArgumentError('--policy is required (diffusion_unet, diffusion_transformer or mlp_bc), or a config with policy.id');
     if (!raw.train.steps) throw new InvalidArgumentError('--steps is required, or a config with train.steps');
     const cfg = parseRunConfig(raw);
@@ -182,7 +184,7 @@ program
       onLog: (i) => bar.update(i.step, { loss: i.loss, ...(i.valLoss !== undefined ? { 'val loss': i.valLoss } : {}), 'steps/s': i.stepsPerSecond }),
     });
     bar.stop();
-    console.log(`${result.resumedFrom !== null ? `resumed at step ${result.resumedFrom}; ` : ''}trained ${prepared.policy.parameterCount().toLocaleString('en-US')} parameters to step ${result.step}, loss ${result.finalLoss.toFixed(4)}`);
+    console.log(`${result.resumedFrom !== null ? `resumed at step ${result.resumedFrom}; ` : ''}trained ${prepared.policy.parameterCount().toLocaleString('en-US')} parameters to step ${result.step}, loss ${result.finalLoss.toFixed(4)} (${result.workers} gradient thread${result.workers > 1 ? 's' : ''})`);
     console.log(`run: ${runDir}\ncheckpoint: ${result.checkpoint}`);
     prepared.policy.dispose();
   });
