@@ -28,8 +28,8 @@ interface Case {
   policy: Partial<DiffusionPolicyConfig> & { id: DiffusionPolicyConfig['id'] };
   obsDim: number;
   batch: number;
-  /** Selects the anchor line: model and batch (image cases have none). */
-  anchor?: (a: AnchorLine) => boolean;
+  /** The anchor's call for the same model and batch, `script:run(...)` (image cases have none). */
+  anchor?: string;
   /** Figure the issue quotes for the anchor, for when torch is not installed. */
   quotedMs?: { train: number; denoise?: number };
   /** Camera image [H, W, C] of an image policy: the batch then carries To pseudo-random uint8 images per window. */
@@ -54,11 +54,11 @@ const paper = { diffusionStepEmbedDim: 256, downDims: [256, 512, 1024] };
 const paperImage = { diffusionStepEmbedDim: 128, downDims: [512, 1024, 2048] };
 const PUSHT_IMAGE: [number, number, number] = [96, 96, 3];
 const CASES: Case[] = [
-  { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 64 && a.batch === 64, quotedMs: { train: 473, denoise: 21 }, repeats: 5, micro: 32 },
-  { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: (a) => a.dims?.[0] === 64 && a.batch === 256, quotedMs: { train: 2781, denoise: 21 }, repeats: 3, micro: 128 },
-  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: (a) => a.dims?.[0] === 256 && a.batch === 64, quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 32 },
-  { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: (a) => a.model !== undefined && a.batch === 64, quotedMs: { train: 1493, denoise: 55 }, repeats: 3, micro: 32 },
-  { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: (a) => a.model !== undefined && a.batch === 256, quotedMs: { train: 3745, denoise: 64 }, repeats: 3, micro: 64 },
+  { name: 'dpc.small.b64', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 64, anchor: 'torch_unet1d_bench:run((64, 128, 256), 128, 64)', quotedMs: { train: 473, denoise: 21 }, repeats: 5, micro: 32 },
+  { name: 'dpc.small.b256', policy: { id: 'diffusion_unet', unet: small } as never, obsDim: 5, batch: 256, anchor: 'torch_unet1d_bench:run((64, 128, 256), 128, 256)', quotedMs: { train: 2781, denoise: 21 }, repeats: 3, micro: 128 },
+  { name: 'dpc.paper.b64', policy: { id: 'diffusion_unet', unet: paper } as never, obsDim: 5, batch: 64, anchor: 'torch_unet1d_bench:run((256, 512, 1024), 256, 64, steps=3)', quotedMs: { train: 4777, denoise: 456 }, repeats: 3, micro: 32 },
+  { name: 'dpt.b64', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 64, anchor: 'torch_transformer_bench:run(64)', quotedMs: { train: 1493, denoise: 55 }, repeats: 3, micro: 32 },
+  { name: 'dpt.b256', policy: { id: 'diffusion_transformer' }, obsDim: 20, batch: 256, anchor: 'torch_transformer_bench:run(256)', quotedMs: { train: 3745, denoise: 64 }, repeats: 3, micro: 64 },
   // Micro-batches of 16 windows = 32 images: the encoder's activations and their gradients take ~1 GB of the heap per 32.
   { name: 'dpc.image.small.b64', policy: { id: 'diffusion_unet', unet: small, vision: {} } as never, obsDim: 2, image: PUSHT_IMAGE, batch: 64, repeats: 2, micro: 16 },
   // The original's size does not train on wasm: one forward + backward of its 251.5 M-parameter U-Net alone
@@ -71,34 +71,39 @@ export function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs both anchor scripts (installing Debian's python3-torch first when `install`); null without torch. */
-export function runTorchAnchors(install: boolean): AnchorLine[] | null {
+/** Makes sure Debian's python3-torch is there (installing it when `install`); false without it. */
+export function prepareTorch(install: boolean): boolean {
   if (!torchAvailable() && install) {
     execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
-  if (!torchAvailable()) return null;
+  return torchAvailable();
+}
+
+/** One anchor configuration (`script:call`, the script's own `run`), timed now. */
+export function torchAnchor(anchor: string): AnchorLine {
+  const [module, call] = anchor.split(':');
   const dir = path.resolve(ROOT, '..', 'shared', 'anchors');
-  const lines: AnchorLine[] = [];
-  for (const script of ['torch_unet1d_bench.py', 'torch_transformer_bench.py']) {
-    const file = path.join(dir, script);
-    if (!existsSync(file)) throw new Error(`perf: anchor ${file} not found (the shared/ folder beside the checkout)`);
-    console.log(`running the PyTorch anchor ${script} …`);
-    const outText = execFileSync('/usr/bin/python3', [file], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    for (const l of outText.split('\n')) if (l.trim().startsWith('{')) lines.push(JSON.parse(l) as AnchorLine);
-  }
-  return lines;
+  if (!existsSync(path.join(dir, `${module}.py`))) throw new Error(`perf: anchor ${path.join(dir, `${module}.py`)} not found (the shared/ folder beside the checkout)`);
+  const code = `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); from ${module} import run; ${call}`;
+  const outText = execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = outText.split('\n').find((l) => l.trim().startsWith('{'));
+  if (!line) throw new Error(`perf: anchor ${anchor} printed no result`);
+  return JSON.parse(line) as AnchorLine;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /**
  * Each case runs in its own process: a fresh wasm heap (the 65M-parameter U-Net with AdamW needs ~1.5 GB
- * of the 4 GB wasm32 heap, and the heap never shrinks after the cases before it).
+ * of the 4 GB wasm32 heap, and the heap never shrinks after the cases before it). With `torch`, the
+ * case's anchor runs right before and right after it and the two are averaged: the machine's load drifts
+ * (other jobs share its 2 cores), and PyTorch's two threads and ours see the same share of it.
  */
-export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend: string, requestedWorkers?: number): Promise<Array<{ name: string; measurement: Measurement }>> {
+export async function diffusionBenchmarks(torch: boolean, backend: string, requestedWorkers?: number): Promise<Array<{ name: string; measurement: Measurement }>> {
   const out: Array<{ name: string; measurement: Measurement }> = [];
   for (const c of CASES) {
     if (c.image && !process.argv.includes('--vision')) continue;
+    const before = torch && c.anchor ? torchAnchor(c.anchor) : null;
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'bench', 'perf-dp-case.ts'), c.name, backend, ...(requestedWorkers ? [String(requestedWorkers)] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, cwd: ROOT });
     const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
     if (r.status !== 0 || !line) {
@@ -123,9 +128,10 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend:
       out.push({ name: c.name, measurement: m });
       continue;
     }
-    const a = anchors?.find(c.anchor);
-    const torchTrain = a?.train_step_ms ?? null;
-    const torchDen = a?.denoise_call_b1_ms ?? null;
+    const after = before ? torchAnchor(c.anchor) : null;
+    const a = before && after ? { ...before, train_step_ms: (before.train_step_ms + after.train_step_ms) / 2, denoise_call_b1_ms: (before.denoise_call_b1_ms + after.denoise_call_b1_ms) / 2 } : null;
+    const torchTrain = a ? Math.round(a.train_step_ms) : null;
+    const torchDen = a ? Math.round(a.denoise_call_b1_ms * 10) / 10 : null;
     const m: Measurement = {
       value: Math.round(train),
       unit: 'ms per train step',
@@ -139,7 +145,7 @@ export async function diffusionBenchmarks(anchors: AnchorLine[] | null, backend:
       singleThreadTrainStepMs: Math.round(train1),
       ratioTrainSingleThread: Math.round((train1 / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
       denoiseCallB1Ms: Math.round(den * 10) / 10,
-      torch: a ? { trainStepMs: torchTrain, denoiseCallB1Ms: torchDen, params: a.params, measuredSideBySide: true } : { trainStepMs: c.quotedMs.train, denoiseCallB1Ms: c.quotedMs.denoise ?? null, measuredSideBySide: false, note: 'python3-torch not installed: the issue-quoted figures from a machine of this kind (run `npm run perf -- --torch`)' },
+      torch: a ? { trainStepMs: torchTrain, denoiseCallB1Ms: torchDen, params: a.params, measuredSideBySide: true, trainStepMsBeforeAfter: [before!.train_step_ms, after!.train_step_ms] } : { trainStepMs: c.quotedMs.train, denoiseCallB1Ms: c.quotedMs.denoise ?? null, measuredSideBySide: false, note: 'python3-torch not installed: the issue-quoted figures from a machine of this kind (run `npm run perf -- --torch`)' },
       ratioTrain: Math.round((train / (torchTrain ?? c.quotedMs.train)) * 100) / 100,
       ratioDenoise: Math.round((den / (torchDen ?? c.quotedMs.denoise ?? NaN)) * 100) / 100,
       parameters: params,

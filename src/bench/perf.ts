@@ -20,7 +20,7 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { initBackend, type BackendChoice, type BackendInfo } from '../backend.ts';
-import { diffusionBenchmarks, runTorchAnchors, torchAvailable } from './perf-dp.ts';
+import { diffusionBenchmarks, prepareTorch, torchAvailable } from './perf-dp.ts';
 import { renderBenchmarks } from './perf-render.ts';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomState } from '../../envs/core/numpy-random.ts';
@@ -182,7 +182,7 @@ if (only === null || only === 'render') {
 let backend: BackendInfo | null = null;
 if (only === null || only === 'dp') {
   backend = await initBackend(backendArg);
-  const torch = args.includes('--torch') || torchAvailable() ? runTorchAnchors(args.includes('--torch')) : null;
+  const torch = (args.includes('--torch') || torchAvailable()) && prepareTorch(args.includes('--torch'));
   const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) : undefined;
   for (const m of await diffusionBenchmarks(torch, backend.name, workers)) benchmarks[m.name] = { ...m.measurement, backend: backend.name, measured: stamp };
 }
