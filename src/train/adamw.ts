@@ -5,11 +5,13 @@
  * transformer decays only Linear/attention weights; the U-Net decays everything).
  *
  * One fused loop over the flat parameter vector (param-layout.ts) instead of a dozen tensor ops per
- * parameter: every operation is rounded to float32 as a float32 tensor op would be (torch's CPU kernels,
- * and tfjs's, compute in float32), so the result is the same as the op-by-op form, bit for bit.
+ * parameter, four lanes at a time in WebAssembly SIMD (adamw-simd.ts): every operation is rounded to
+ * float32 as a float32 tensor op would be (torch's CPU kernels, and tfjs's, compute in float32), so the
+ * result is the same as the op-by-op form, bit for bit.
  */
 import * as tf from '../../policies/nn/tf.ts';
 import { ParamLayout } from './param-layout.ts';
+import { adamwSimd } from './adamw-simd.ts';
 
 export interface AdamWConfig {
   betas: [number, number];
@@ -37,19 +39,39 @@ export function adamwScalars(cfg: AdamWConfig, t: number, lr: number): AdamWScal
 
 /**
  * The update of elements [lo, hi) of the flat vectors (parameters p, moments m and v, gradient g), parameter
- * k spanning [offsets[k], offsets[k] + sizes[k]) with weight decay decay[k]. Every thread of the
- * data-parallel trainer runs this on its share, so the result does not depend on who runs which range.
+ * k spanning [offsets[k], offsets[k] + sizes[k]) with weight decay decay[k]. With `merge`, the gradient is
+ * first g ← (g + y) / parts in the same pass (and written back): the data-parallel trainer's last subtree
+ * merge and mean. Every thread of the data-parallel trainer runs this on its share, so the result does
+ * not depend on who runs which range.
  */
-export function adamwRange(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lo: number, hi: number, offsets: readonly number[], sizes: readonly number[], decay: readonly number[], s: AdamWScalars): void {
+export function adamwRange(
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  lo: number,
+  hi: number,
+  offsets: readonly number[],
+  sizes: readonly number[],
+  decay: readonly number[],
+  s: AdamWScalars,
+  merge: { y: Float32Array | null; parts: number } = { y: null, parts: 1 },
+): void {
   const { b1, oneMinusB1, b2, oneMinusB2, sqrtBc2, stepSize, eps } = s;
+  const { y, parts } = merge;
   for (let k = 0; k < offsets.length; k++) {
     const from = Math.max(lo, offsets[k]);
     const to = Math.min(hi, offsets[k] + sizes[k]);
     if (from >= to) continue;
     const wd = decay[k];
     const keep = f(1 - s.lr * wd);
-    for (let i = from; i < to; i++) {
-      const gi = g[i];
+    // Four lanes at a time where WebAssembly SIMD is there (the same bits: adamw-simd.ts), then the tail.
+    const lanes = adamwSimd(p, m, v, g, from, to - from, { b1, oneMinusB1, b2, oneMinusB2, sqrtBc2, eps, stepSize, keep: wd > 0 ? keep : 1 }, y, parts);
+    for (let i = from + lanes; i < to; i++) {
+      let gi = g[i];
+      if (y) gi = f(gi + y[i]);
+      if (parts > 1) gi = f(gi / parts);
+      g[i] = gi;
       const m1 = f(f(m[i] * b1) + f(gi * oneMinusB1));
       const v1 = f(f(v[i] * b2) + f(f(gi * gi) * oneMinusB2));
       const denom = f(f(f(Math.sqrt(v1)) / sqrtBc2) + eps);

@@ -72,6 +72,31 @@ export type WorkerReply =
   | { type: 'error'; id: number; message: string; stack?: string };
 
 /**
+ * The optimizer step on elements [lo, hi): the merges, the mean and AdamW, in one pass when at most one
+ * merge is left (two threads), else merges first. Every thread runs this on its share.
+ */
+export function updateRange(
+  slots: Float32Array[],
+  merges: ReadonlyArray<readonly [number, number]>,
+  parts: number,
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  layout: { offsets: readonly number[]; sizes: readonly number[] },
+  decay: readonly number[],
+  scalars: AdamWScalars,
+): void {
+  if (merges.length === 0 || (merges.length === 1 && merges[0][0] === 0)) {
+    adamwRange(p, m, v, slots[0], lo, hi, layout.offsets, layout.sizes, decay, scalars, { y: merges.length ? slots[merges[0][1]] : null, parts });
+    return;
+  }
+  mergeRange(slots, merges, parts, lo, hi);
+  adamwRange(p, m, v, slots[0], lo, hi, layout.offsets, layout.sizes, decay, scalars);
+}
+
+/**
  * Merges the subtree sums (slots[l] += slots[r], in the tree's order) and divides by the parts, on
  * elements [lo, hi) of slots[0]: the mean gradient.
  */
@@ -240,8 +265,7 @@ export class GradientPool {
     const replies = this.handles.map((h, i) => this.post(h, { type: 'update', id, lo: bound(i + 1), hi: bound(i + 2), merges, parts, scalars }));
     const settled = Promise.allSettled(replies);
     const t0 = performance.now();
-    mergeRange(this.slots(), merges, parts, 0, bound(1));
-    adamwRange(this.params, opt.m, opt.v, this.grad, 0, bound(1), this.layout.offsets, this.layout.sizes, opt.decay, scalars);
+    updateRange(this.slots(), merges, parts, this.params, opt.m, opt.v, 0, bound(1), this.layout, opt.decay, scalars);
     const t1 = performance.now();
     const failed = (await settled).find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;

@@ -9,8 +9,7 @@ import * as tf from '../../policies/nn/tf.ts';
 import { initBackend, type BackendChoice } from '../backend.ts';
 import { partGradientSum } from './grads.ts';
 import { ParamLayout } from './param-layout.ts';
-import { adamwRange } from './adamw.ts';
-import { mergeRange } from './data-parallel.ts';
+import { updateRange } from './data-parallel.ts';
 import { policyFromJSON } from './policy-json.ts';
 import type { WorkerInit, WorkerReply, WorkerTask } from './data-parallel.ts';
 
@@ -39,8 +38,7 @@ try {
     try {
       if (task.type === 'update') {
         if (!m || !v || !init.optimizer) throw new Error('an update task, but the worker was started without the optimizer');
-        mergeRange(slots, task.merges, task.parts, task.lo, task.hi);
-        adamwRange(params, m, v, slots[0], task.lo, task.hi, layout.offsets, layout.sizes, init.optimizer.decay, task.scalars);
+        updateRange(slots, task.merges, task.parts, params, m, v, task.lo, task.hi, layout, init.optimizer.decay, task.scalars);
         reply({ type: 'done', id: task.id, losses: [], numTensors: tf.memory().numTensors, ms: performance.now() - t0 });
         return;
       }

@@ -38,7 +38,10 @@ export class ParamLayout {
 
   /** Copies tensors (in layout order) into a flat vector. */
   gather(tensors: readonly tf.Tensor[], into: Float32Array): void {
-    tensors.forEach((t, i) => into.set(t.dataSync() as Float32Array, this.offsets[i]));
+    // On wasm, straight from the heap: dataSync would first copy each tensor into a new ArrayBuffer
+    // (65 M parameters: 260 MB allocated and zeroed per call).
+    const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { typedArrayFromHeap(t: tf.Tensor): Float32Array }) : null;
+    tensors.forEach((t, i) => into.set(heap && t.dtype === 'float32' ? heap.typedArrayFromHeap(t) : (t.dataSync() as Float32Array), this.offsets[i]));
   }
 
   /** Assigns a flat vector to the variables (in layout order). */

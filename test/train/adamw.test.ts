@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../policies/nn/tf.ts';
 import { initBackend, initBackend as init2 } from '../../src/backend.ts';
-import { AdamW } from '../../src/train/adamw.ts';
+import { AdamW, adamwRange, adamwScalars } from '../../src/train/adamw.ts';
+import { simdAvailable } from '../../src/train/adamw-simd.ts';
 import { cosineWithWarmup } from '../../src/train/lr-schedule.ts';
 
 beforeAll(async () => {
@@ -86,6 +87,42 @@ describe('AdamW on the flat parameter vector', () => {
       for (const t of [r.p, r.m, r.v, params.get(n)!] as tf.Tensor[]) t.dispose();
     }
     expect(() => opt.stepFlat(new Float32Array(3), new Float32Array(16), 1e-3)).toThrow('AdamW: expected 16 parameters and gradients, got 3 and 16');
+  });
+});
+
+describe('AdamW in WebAssembly SIMD', () => {
+  it('has the bits of the scalar float32 loop, tails and weight-decay groups included', () => {
+    expect(simdAvailable()).toBe(true);
+    const f = Math.fround;
+    const sizes = [3, 4, 37, 20000, 5];
+    const decay = [0.1, 0, 0.1, 1e-6, 0];
+    const N = sizes.reduce((a, b) => a + b, 0);
+    const offsets = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+    const rand = (seed: number) => Float32Array.from({ length: N }, (_, i) => Math.sin(seed * 7919 + i * 1.618) * 0.3);
+    const [p, m, g] = [rand(1), rand(2), rand(3)];
+    const v = rand(4).map(Math.abs);
+    const ref = { p: p.slice(), m: m.slice(), v: v.slice() };
+    for (let t = 1; t <= 3; t++) {
+      const s = adamwScalars({ betas: [0.9, 0.95], eps: 1e-8 }, t, 1e-3 * t);
+      adamwRange(p, m, v, g, 0, N, offsets, sizes, decay, s);
+      // The scalar loop written out: float32 rounding after every operation.
+      for (let k = 0; k < sizes.length; k++) {
+        const keep = f(1 - s.lr * decay[k]);
+        for (let i = offsets[k]; i < offsets[k] + sizes[k]; i++) {
+          const m1 = f(f(ref.m[i] * s.b1) + f(g[i] * s.oneMinusB1));
+          const v1 = f(f(ref.v[i] * s.b2) + f(f(g[i] * g[i]) * s.oneMinusB2));
+          const denom = f(f(f(Math.sqrt(v1)) / s.sqrtBc2) + s.eps);
+          const decayed = decay[k] > 0 ? f(ref.p[i] * keep) : ref.p[i];
+          ref.m[i] = m1;
+          ref.v[i] = v1;
+          ref.p[i] = f(decayed - f(f(m1 / denom) * s.stepSize));
+        }
+      }
+    }
+    for (const [name, got, want] of [['p', p, ref.p], ['m', m, ref.m], ['v', v, ref.v]] as const) {
+      const bad = got.findIndex((x, i) => !Object.is(x, want[i]));
+      expect(bad, `${name}[${bad}]`).toBe(-1);
+    }
   });
 });
 

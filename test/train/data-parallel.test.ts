@@ -65,22 +65,25 @@ describe('data-parallel gradients', () => {
     }
   });
 
-  it('steps the optimizer across threads to the bits of one thread, and leaks no tensors here or in the worker', async () => {
+  it('steps the optimizer across 2 and 3 threads to the bits of one thread, and leaks no tensors here or in the workers', async () => {
     const policy = new DiffusionPolicy(tinyUnet, { obs: norm(3), action: norm(2) });
     const vars = policy.namedVariables();
     const adamw = (shared: boolean) => new AdamW(vars, (n) => policy.weightDecay(n), { betas: [0.9, 0.95], eps: 1e-8 }, { shared });
     const one = await GradientPool.create(policy, { workers: 1, microBatch: 4, optimizer: adamw(false) });
     const two = await GradientPool.create(policy, { workers: 2, microBatch: 4, optimizer: adamw(true) });
+    // Three threads on three parts: two merges left, the general path.
+    const three = await GradientPool.create(policy, { workers: 3, microBatch: 4, optimizer: adamw(true) });
     try {
       const params = Float32Array.from(one.params);
       const after: Float32Array[] = [];
-      for (const pool of [one, two]) {
+      for (const pool of [one, two, three]) {
         pool.params.set(params);
         pool.pushParams();
         for (let s = 0; s < 3; s++) await pool.step(makeBatch(12), s, 1e-2);
         after.push(Float32Array.from(pool.params));
       }
       expect(bytes(after[1]).equals(bytes(after[0]))).toBe(true);
+      expect(bytes(after[2]).equals(bytes(after[0]))).toBe(true);
       expect(after[0].some((x, i) => x !== params[i])).toBe(true);
       const here = tf.memory().numTensors;
       const there = [...two.workerTensors];
@@ -94,6 +97,7 @@ describe('data-parallel gradients', () => {
     } finally {
       await one.dispose();
       await two.dispose();
+      await three.dispose();
       policy.dispose();
     }
   });
