@@ -333,8 +333,8 @@ function transposeWasm(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo
   const xv = be.typedArrayFromHeap(x);
   const ov = be.typedArrayFromHeap(out);
   const heap = new Int32Array(ov.buffer);
-  const src = xv.byteOffset >> 2;
-  const dst = ov.byteOffset >> 2;
+  const src = xv.byteOffset >>> 2;
+  const dst = ov.byteOffset >>> 2;
   if (swapLast) {
     const R = x.shape[r - 2];
     const C = x.shape[r - 1];
