@@ -100,12 +100,12 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
       {
         kind: 'trained',
         policy: { id: 'diffusion_unet', unet: { downDims: [64, 128, 256] }, inference: { scheduler: 'ddim', steps: 16 } },
-        train: { steps: 1200, batchSize: 64, lr: 1e-3, warmupSteps: 100, checkpointEvery: 400, valEvery: 200 },
+        train: { steps: 1200, batchSize: 64, microBatch: 32, lr: 1e-3, warmupSteps: 100, checkpointEvery: 400, valEvery: 200 },
       },
       {
         kind: 'trained',
         policy: { id: 'diffusion_transformer', transformer: { nLayer: 4, nHead: 4, nEmb: 128 }, inference: { scheduler: 'ddim', steps: 16 } },
-        train: { steps: 1200, batchSize: 64, lr: 1e-3, warmupSteps: 100, checkpointEvery: 400, valEvery: 200 },
+        train: { steps: 1200, batchSize: 64, microBatch: 32, lr: 1e-3, warmupSteps: 100, checkpointEvery: 400, valEvery: 200 },
       },
       { kind: 'trained', policy: { id: 'mlp_bc' }, train: { steps: 2000, batchSize: 64, lr: 1e-3, warmupSteps: 100, checkpointEvery: 500, valEvery: 250 } },
     ],
