@@ -1,18 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Renderer, type RendererOptions } from '../../src/render/renderer.ts';
 import { PUSHT_SCENE } from '../../envs/push-t/scene.ts';
-import { pushtFrame } from './helpers.ts';
+import { pushtFrame, rendererPool } from './helpers.ts';
 
-const open: Renderer[] = [];
-afterAll(async () => {
-  for (const r of open) await r.close();
-});
-
-async function launch(opts: RendererOptions = {}): Promise<Renderer> {
-  const r = await Renderer.launch(opts);
-  open.push(r);
-  return r;
-}
+const { launch, closeAll } = rendererPool();
+afterAll(closeAll);
 
 describe('renderer hang recovery and giving up', () => {
   it('a hung page is taken for dead after timeoutMs, relaunched, and the render issued again', async () => {

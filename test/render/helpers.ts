@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SceneFrame } from '../../envs/core/types.ts';
 import { decodePng, encodePng } from '../../src/render/png.ts';
+import { Renderer, type RendererOptions } from '../../src/render/renderer.ts';
 
 /** The original's pygame colours (CSS names), and pymunk_override's light_color = trunc(min(1.2·c, 255)). */
 export const COLOURS = {
@@ -87,4 +88,22 @@ export function expectGolden(name: string, img: Uint8Array, width: number, heigh
     throw new Error(`render differs from golden ${file}: ${differing} pixels off by > 24, mean abs diff ${meanAbs.toFixed(3)}; actual image written to ${out} (UPDATE_GOLDEN=1 accepts it)`);
   }
   return { differing, meanAbs, updated: false };
+}
+
+/**
+ * Renderers launched by one test file, all closed after it:
+ *   const { launch, closeAll } = rendererPool(); afterAll(closeAll);
+ */
+export function rendererPool(): { launch: (opts?: RendererOptions) => Promise<Renderer>; closeAll: () => Promise<void> } {
+  const open: Renderer[] = [];
+  return {
+    launch: async (opts = {}) => {
+      const r = await Renderer.launch(opts);
+      open.push(r);
+      return r;
+    },
+    closeAll: async () => {
+      for (const r of open) await r.close();
+    },
+  };
 }

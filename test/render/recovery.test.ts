@@ -1,18 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Renderer, type RendererOptions } from '../../src/render/renderer.ts';
+import type { Renderer } from '../../src/render/renderer.ts';
 import { rollout } from '../../src/eval/rollout.ts';
 import { PixelChaser } from './pixel-policy.ts';
+import { rendererPool } from './helpers.ts';
 
-const open: Renderer[] = [];
-afterAll(async () => {
-  for (const r of open) await r.close();
-});
-
-async function launch(opts: RendererOptions = {}): Promise<Renderer> {
-  const r = await Renderer.launch(opts);
-  open.push(r);
-  return r;
-}
+const { launch, closeAll } = rendererPool();
+afterAll(closeAll);
 
 const seeds = [100000, 100001, 100002, 100003];
 const run = (renderer: Renderer, policy: PixelChaser) =>
