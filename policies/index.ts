@@ -3,7 +3,7 @@ import { MlpBcConfig, MlpBcPolicy } from './baselines/mlp-bc.ts';
 import { DiffusionPolicy, DiffusionPolicyConfig } from './diffusion/policy.ts';
 import { policyIds, registerPolicy } from './registry.ts';
 
-const DiffusionInRun = DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true });
+const DiffusionInRun = DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true, imageShape: true });
 
 if (!policyIds().includes('diffusion_unet')) {
   // The original's per-variant recipe (facts §3.3, §3.8): the U-Net trains with AdamW betas (0.95, 0.999),
@@ -16,6 +16,7 @@ if (!policyIds().includes('diffusion_unet')) {
     policyDefaults: (raw) => ({ ...raw, weightDecay: raw.weightDecay ?? 1e-6 }),
     trainDefaults: { betas: [0.95, 0.999], warmupSteps: 500 },
     stochastic: true,
+    imageEncoder: true,
     make: (config, normalizers) => new DiffusionPolicy(config as never, normalizers),
   });
   registerPolicy({
@@ -25,6 +26,7 @@ if (!policyIds().includes('diffusion_unet')) {
     policyDefaults: (raw) => ({ ...raw, weightDecay: raw.weightDecay ?? 0.1 }),
     trainDefaults: { betas: [0.9, 0.95], warmupSteps: 1000 },
     stochastic: true,
+    imageEncoder: true,
     make: (config, normalizers) => new DiffusionPolicy(config as never, normalizers),
   });
   registerPolicy({
@@ -32,6 +34,7 @@ if (!policyIds().includes('diffusion_unet')) {
     description: "MLP behaviour cloning baseline: deterministic regression of the action chunk (IBC's pre-activation ResNet MLP)",
     runSchema: MlpBcConfig.omit({ obsDim: true, actionDim: true }),
     stochastic: false,
+    imageEncoder: false,
     make: (config, normalizers) => new MlpBcPolicy(config as never, normalizers),
   });
 }

@@ -26,6 +26,8 @@ export interface PolicyRegistration {
   trainDefaults?: TrainDefaults;
   /** Sampling draws noise (diffusion); false for deterministic regressors. */
   stochastic: boolean;
+  /** Takes camera images (`pixels_agent_pos`) through a vision encoder (`policy.vision`). */
+  imageEncoder: boolean;
   make: (config: Record<string, unknown> & { obsDim: number; actionDim: number }, normalizers: PolicyNormalizers) => TrainablePolicy & { parameterCount(): number };
 }
 

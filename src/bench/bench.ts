@@ -10,6 +10,7 @@ import path from 'node:path';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomPolicy } from '../../policies/baselines/random.ts';
 import type { Policy } from '../../policies/core/policy.ts';
+import { policyRegistration } from '../../policies/index.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { expertFor } from '../collect/experts.ts';
 import { diversityProbe, multimodalSeed, PROBE_RADIUS, probeRadius, type DiversityProbe } from '../eval/diversity.ts';
@@ -266,7 +267,7 @@ async function latencyAndDiversity(ctx: Ctx, runDir: string): Promise<{ latency:
   const latency: LatencyRow[] = [];
   let diversity: DiversityProbe | undefined;
   const own = await loadRunPolicy(runDir, { ema: true, ddimSteps: 0 });
-  const diffusion = own.cfg.policy.id !== 'mlp_bc';
+  const diffusion = policyRegistration(own.cfg.policy.id).stochastic;
   try {
     const history = startHistory(task.env, envOptions, ctx.seeds[0], own.cfg.policy.obsHorizon);
     const probeSeed = multimodalSeed(task.env, ctx.seeds);

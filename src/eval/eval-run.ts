@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expertFor } from '../collect/experts.ts';
+import { policyRegistration } from '../../policies/index.ts';
 import { parseRunConfig, prepareRun, type PreparedRun, type RunConfig } from '../train/run.ts';
 import { resolveCheckpoint } from '../train/checkpoint.ts';
 import { loadWeights } from '../train/trainer.ts';
@@ -57,7 +58,7 @@ export async function loadRunPolicy(target: string, o: { ema: boolean; ddimSteps
   if (!existsSync(configFile)) throw new Error(`eval: ${runDir} has no config.json (is ${target} a dpbench run?)`);
   const raw = JSON.parse(readFileSync(configFile, 'utf8')) as { policy: Record<string, unknown> };
   if (o.ddimSteps !== 0) {
-    if (raw.policy.id === 'mlp_bc') throw new Error('eval: --ddim applies to diffusion policies; mlp_bc predicts deterministically');
+    if (!policyRegistration(raw.policy.id).stochastic) throw new Error(`eval: --ddim applies to diffusion policies; ${String(raw.policy.id)} predicts deterministically`);
     const steps = (raw.policy.numTrainTimesteps as number | undefined) ?? 100;
     raw.policy = { ...raw.policy, inference: o.ddimSteps === 'ddpm' ? { scheduler: 'ddpm', steps } : { scheduler: 'ddim', steps: o.ddimSteps } };
   }

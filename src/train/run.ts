@@ -8,9 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LinearNormalizer } from '../../policies/core/normalizer.ts';
-import { DiffusionPolicy, DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
-import { MlpBcConfig, MlpBcPolicy } from '../../policies/baselines/mlp-bc.ts';
+import { DiffusionPolicyConfig } from '../../policies/diffusion/policy.ts';
+import { MlpBcConfig } from '../../policies/baselines/mlp-bc.ts';
 import type { TrainablePolicy } from '../../policies/core/trainable.ts';
+import { policyIds, policyRegistration } from '../../policies/index.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import type { ReplayBuffer } from '../data/replay-buffer.ts';
 import { downsampleMask, getValMask } from '../data/sequence-sampler.ts';
@@ -22,9 +23,9 @@ import { makeEnv } from '../../envs/index.ts';
 import { OBS_IMAGES, observationMatrix, obsDimOf, WindowBatches } from './batches.ts';
 import { train, TrainConfig, type StepInfo, type TrainResult } from './trainer.ts';
 
+// The static type of a run's policy part; parsing goes through the registered policy's own schema.
 const DiffusionInRun = DiffusionPolicyConfig.omit({ obsDim: true, actionDim: true, imageShape: true });
 const MlpBcInRun = MlpBcConfig.omit({ obsDim: true, actionDim: true });
-const POLICY_IDS = ['diffusion_unet', 'diffusion_transformer', 'mlp_bc'] as const;
 
 export const RunConfig = z
   .object({
@@ -52,25 +53,30 @@ export const RunConfig = z
 export type RunConfig = z.output<typeof RunConfig>;
 
 /**
- * The original's per-variant recipe where the config leaves it open (facts §3.3, §3.8): the U-Net trains
- * with AdamW betas (0.95, 0.999), weight decay 1e-6 on every parameter and 500 warm-up steps; the
- * transformer with betas (0.9, 0.95), weight decay 0.1 on Linear/attention weights (Push-T) and 1000.
+ * The registered policy's recipe where the config leaves it open (policies/index.ts: the original's
+ * per-variant weight decay, AdamW betas and warm-up, facts §3.3, §3.8), and for image obs types the
+ * vision encoder's defaults and a micro-batch that fits wasm's heap.
  */
-function withVariantDefaults(input: unknown): unknown {
+function withPolicyDefaults(input: unknown): unknown {
   if (input === null || typeof input !== 'object') return input;
-  const raw = input as { obsType?: string; policy?: { id?: string; weightDecay?: number; vision?: unknown }; train?: { betas?: unknown; warmupSteps?: number; batchSize?: number; microBatch?: number } };
-  const transformer = raw.policy?.id === 'diffusion_transformer';
-  const diffusion = raw.policy?.id === 'diffusion_unet' || transformer;
+  const raw = input as { obsType?: string; policy?: Record<string, unknown> & { vision?: unknown }; train?: { betas?: unknown; warmupSteps?: number; batchSize?: number; microBatch?: number } };
+  const reg = policyRegistration(raw.policy?.id);
   // Image obs types: the original's image encoder unless the config tunes it (its defaults then enter the run's
   // hash), and micro-batches of at most 16 windows (32 images at To = 2): with tfjs keeping every activation
   // and its gradient until the backward ends, 64 images of the encoder alone fill ~3 GB of wasm's 4 GB heap.
-  const images = diffusion && raw.obsType !== undefined && OBS_IMAGES[raw.obsType];
+  const images = reg.imageEncoder && raw.obsType !== undefined && OBS_IMAGES[raw.obsType];
   const vision = images ? { vision: raw.policy?.vision ?? {} } : {};
   const micro = images && raw.train && raw.train.microBatch === undefined ? { microBatch: largestDivisorUpTo(raw.train.batchSize ?? TrainConfig.shape.batchSize.parse(undefined), 16) } : {};
+  const td = reg.trainDefaults ?? {};
   return {
     ...raw,
-    policy: raw.policy && (diffusion ? { ...raw.policy, weightDecay: raw.policy.weightDecay ?? (transformer ? 0.1 : 1e-6), ...vision } : raw.policy),
-    train: raw.train && { ...raw.train, betas: raw.train.betas ?? (transformer ? [0.9, 0.95] : [0.95, 0.999]), warmupSteps: raw.train.warmupSteps ?? (transformer ? 1000 : 500), ...micro },
+    policy: raw.policy && { ...(reg.policyDefaults ? reg.policyDefaults(raw.policy) : raw.policy), ...vision },
+    train: raw.train && {
+      ...raw.train,
+      ...(raw.train.betas === undefined && td.betas ? { betas: td.betas } : {}),
+      ...(raw.train.warmupSteps === undefined && td.warmupSteps !== undefined ? { warmupSteps: td.warmupSteps } : {}),
+      ...micro,
+    },
   };
 }
 
@@ -83,13 +89,15 @@ function largestDivisorUpTo(n: number, m: number): number {
 }
 
 export function parseRunConfig(input: unknown): RunConfig {
-  const raw = withVariantDefaults(input) as { policy?: { id?: unknown } } | null;
-  const id = raw?.policy?.id;
-  if (!(POLICY_IDS as readonly unknown[]).includes(id)) {
-    throw new Error(`run config: policy.id: expected one of ${POLICY_IDS.join(', ')}, got ${JSON.stringify(id)}`);
+  const id = (input as { policy?: { id?: unknown } } | null)?.policy?.id;
+  let reg;
+  try {
+    reg = policyRegistration(id);
+  } catch (e) {
+    throw new Error(`run config: ${(e as Error).message}`);
   }
   // Parse against the chosen policy's own schema, so errors name the exact field.
-  return parseConfig(RunConfig.extend({ policy: id === 'mlp_bc' ? MlpBcInRun : DiffusionInRun }), raw, 'run config');
+  return parseConfig(RunConfig.extend({ policy: reg.runSchema }), withPolicyDefaults(input), 'run config') as RunConfig;
 }
 
 /** The config less the options that leave the weights bit-identical (train.workers): what names a run. */
@@ -128,8 +136,7 @@ export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?:
   // Fit on the whole buffer, validation episodes included, as the original's get_normalizer.
   const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
   const imageShape = trainBatches.imageShape ? { imageShape: trainBatches.imageShape } : {};
-  const policy =
-    cfg.policy.id === 'mlp_bc' ? new MlpBcPolicy({ ...cfg.policy, obsDim, actionDim }, normalizers) : new DiffusionPolicy({ ...cfg.policy, obsDim, actionDim, ...imageShape }, normalizers);
+  const policy = policyRegistration(cfg.policy.id).make({ ...cfg.policy, obsDim, actionDim, ...imageShape }, normalizers);
   return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir, buffer };
 }
 
@@ -142,7 +149,10 @@ function cameraSide(cfg: RunConfig): number | undefined {
     if ('vision' in cfg.policy && cfg.policy.vision) throw new Error(`run config: policy.vision needs an image obs type (pixels_agent_pos), got obsType ${cfg.obsType}`);
     return undefined;
   }
-  if (cfg.policy.id === 'mlp_bc') throw new Error(`run config: obsType ${cfg.obsType} needs an image encoder, which mlp_bc lacks; use diffusion_unet or diffusion_transformer`);
+  if (!policyRegistration(cfg.policy.id).imageEncoder) {
+    const withEncoder = policyIds().filter((id) => policyRegistration(id).imageEncoder);
+    throw new Error(`run config: obsType ${cfg.obsType} needs an image encoder, which ${cfg.policy.id} lacks; use ${withEncoder.join(' or ')}`);
+  }
   const probe = makeEnv(cfg.env, { obsType: cfg.obsType });
   const px = probe.spec.pixels;
   probe.close();
