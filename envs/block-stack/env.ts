@@ -21,8 +21,12 @@
  * - `state` (default, float32, 26): EE x, y, z, yaw; gripper width (measured gap between the pads);
  *   then for red, green, blue: centre x, y, z and orientation quaternion qx, qy, qz, qw (sign chosen so
  *   qw ≥ 0). A cube at rest on the table has z = 0.02.
- * - `pixels`, `pixels_agent_pos`: not yet (images come from the renderer, src/render, drawing scene.ts
- *   at `frame()`'s poses); asking for them is an error.
+ * - `pixels_agent_pos`: `{ pixels, agent_pos }`, the view of a fixed perspective camera in front of and
+ *   above the table (uint8 H × W × 3, `renderSize` × `renderSize`, default 96; scene.ts) and the robot's
+ *   own proprioception (float32, 5): EE x, y, z, yaw and measured gripper width, the first 5 numbers of
+ *   `state`. No cube pose: the cubes are seen, not sensed. `pixels`: the image alone. The env returns
+ *   `agent_pos` (or nothing); the harness renders `pixels` from `frame()` for all envs of a rollout in
+ *   one batch (`spec.pixels`, src/render/pixels.ts), as for PushT-v0.
  *
  * ## Reward
  * A cube is placed when it has rested on another cube — centre 4 cm ± 5 mm above the other's and within
@@ -57,7 +61,8 @@ import { z } from 'zod';
 import { RAPIER } from '../core/physics.ts';
 import { RandomState } from '../core/numpy-random.ts';
 import { Box } from '../core/spaces.ts';
-import { EnvInputError, checkFiniteVector, checkSeed } from '../core/errors.ts';
+import { EnvInputError, checkFiniteVector, checkSeed, parseEnvOptions } from '../core/errors.ts';
+import { cameraOf, isPixelObsType, pixelObs, RenderSize } from '../core/camera.ts';
 import type { Env, EnvSpec, Info, Obs, ResetOptions, SceneFrame, StepResult } from '../core/types.ts';
 import { bindWorld, buildWorld, fingerOffset, PHYSICS, type BlockStackWorld, type ScenePose } from './world.ts';
 import { CUBE_HALF, CUBE_SIZE, CUBES, FINGER, GRIPPER, HOME, LIMITS, PLACE, SPAWN, SPEED } from './geometry.ts';
@@ -68,6 +73,8 @@ export const BlockStackOptions = z
   .object({
     /** Which observation `reset`/`step` return (see the spec above). */
     obsType: z.enum(['state', 'pixels', 'pixels_agent_pos']).default('state'),
+    /** Side of the square camera image of the pixel observation types. */
+    renderSize: RenderSize,
   })
   .strict();
 export type BlockStackOptions = z.input<typeof BlockStackOptions>;
@@ -79,8 +86,8 @@ export const CONTROL = {
   maxEpisodeSteps: 400,
 } as const;
 
-/** Observation layout (`state`). */
-export const OBS = { ee: 0, width: 4, cubes: 5, cubeStride: 7, dim: 26 } as const;
+/** Observation layout (`state`); its first `proprio` numbers (EE pose, width) are `agent_pos` of `pixels_agent_pos`. */
+export const OBS = { ee: 0, width: 4, proprio: 5, cubes: 5, cubeStride: 7, dim: 26 } as const;
 /** Layout of `getState()` after the observation part. */
 export const STATE = { grip: 26, timers: 27, best: 30, snapshotBytes: 31, snapshot: 32 } as const;
 
@@ -91,6 +98,7 @@ const GRIP_SLACK = GRIPPER.gripForce / GRIPPER.stiffness;
 
 export class BlockStackEnv implements Env {
   readonly spec: EnvSpec;
+  private readonly obsType: z.output<typeof BlockStackOptions>['obsType'];
   private sim: BlockStackWorld | null = null;
   private rng: RandomState | null = null;
   private episodeEnded = true;
@@ -108,12 +116,8 @@ export class BlockStackEnv implements Env {
   private readonly kinRot = { x: 0, y: 0, z: 0, w: 1 };
 
   constructor(options: BlockStackOptions = {}) {
-    const parsed = parseOptions(options);
-    if (parsed.obsType !== 'state') {
-      throw new Error(
-        `${BLOCKSTACK_ID}: obsType ${JSON.stringify(parsed.obsType)} needs rendered images, which this env does not produce yet (the renderer is to draw scene.ts at frame()'s poses); use obsType "state"`,
-      );
-    }
+    const parsed = parseEnvOptions(BLOCKSTACK_ID, BlockStackOptions, options);
+    this.obsType = parsed.obsType;
     const low = new Array<number>(OBS.dim).fill(-Infinity);
     const high = new Array<number>(OBS.dim).fill(Infinity);
     for (let d = 0; d < 4; d++) {
@@ -126,14 +130,16 @@ export class BlockStackEnv implements Env {
         high[OBS.cubes + OBS.cubeStride * i + k] = 1;
       }
     }
+    const dim = { state: OBS.dim, pixels_agent_pos: OBS.proprio, pixels: 0 }[this.obsType];
     this.spec = {
       id: BLOCKSTACK_ID,
-      observationSpace: new Box(low, high, [OBS.dim]),
+      observationSpace: new Box(low.slice(0, dim), high.slice(0, dim), [dim]),
       actionSpace: new Box(ACTION_LOW, ACTION_HIGH, [5]),
       maxEpisodeSteps: CONTROL.maxEpisodeSteps,
       controlHz: CONTROL.controlHz,
       modes: BLOCKSTACK_MODES,
       options: parsed,
+      ...cameraOf(this.obsType, parsed.renderSize),
     };
   }
 
@@ -393,8 +399,9 @@ export class BlockStackEnv implements Env {
     return out;
   }
 
-  private observe(): Float32Array {
-    return this.observeInto(new Float32Array(OBS.dim));
+  private observe(): Obs {
+    const state = this.observeInto(new Float32Array(OBS.dim));
+    return isPixelObsType(this.obsType) ? pixelObs(this.obsType, state.slice(0, OBS.proprio)) : state;
   }
 
   private info(nPlaced: number): Info {
@@ -469,13 +476,4 @@ function buildHandles(): BlockStackWorld['handles'] {
   handleCache = probe.handles;
   probe.world.free();
   return handleCache;
-}
-
-function parseOptions(options: unknown): z.output<typeof BlockStackOptions> {
-  const r = BlockStackOptions.safeParse(options ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new Error(`${BLOCKSTACK_ID}: bad option ${issue.path.join('.') || '(options)'}: ${issue.message}`);
-  }
-  return r.data;
 }

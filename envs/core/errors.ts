@@ -1,3 +1,5 @@
+import type { z, ZodType } from 'zod';
+
 /** Formats a value for an error message: numbers keep NaN/Infinity visible, arrays are shortened. */
 export function show(value: unknown): string {
   if (typeof value === 'number') return String(value);
@@ -39,4 +41,14 @@ export function checkFiniteVector(envId: string, what: string, values: unknown, 
     lengths.includes((values as ArrayLike<number>).length) &&
     Array.from(values as ArrayLike<unknown>).every((v) => typeof v === 'number' && Number.isFinite(v));
   if (!ok) throw new EnvInputError(envId, what, `${lengths.join(' or ')} finite numbers`, values);
+}
+
+/** Parses an env's options with its zod schema; errors name the option, the rule and the value given. */
+export function parseEnvOptions<S extends ZodType>(envId: string, schema: S, options: unknown): z.output<S> {
+  const r = schema.safeParse(options ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue.path.join('.');
+  const value = issue.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), options);
+  throw new Error(`${envId}: bad option ${where || '(options)'}: ${issue.message}${where ? `, got ${show(value)}` : ''}`);
 }

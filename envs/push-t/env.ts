@@ -47,7 +47,8 @@ import { z } from 'zod';
 import { RAPIER } from '../core/physics.ts';
 import { RandomState } from '../core/numpy-random.ts';
 import { Box } from '../core/spaces.ts';
-import { EnvInputError, checkFiniteVector, checkSeed } from '../core/errors.ts';
+import { EnvInputError, checkFiniteVector, checkSeed, parseEnvOptions } from '../core/errors.ts';
+import { cameraOf, isPixelObsType, pixelObs, RenderSize } from '../core/camera.ts';
 import type { Env, EnvSpec, Info, Obs, ResetOptions, SceneFrame, StepResult } from '../core/types.ts';
 import { buildWorld, PHYSICS, type PushTWorld } from './world.ts';
 import { coverage as coverageOf, isSuccess, legacyOrigin, rewardFromCoverage, tVerticesWorld } from './geometry.ts';
@@ -59,7 +60,7 @@ export const PushTOptions = z
     /** Which observation `reset`/`step` return (see the spec above). */
     obsType: z.enum(['state', 'keypoints', 'pixels', 'pixels_agent_pos']).default('state'),
     /** Side of the square camera image of the pixel observation types (the original's render_size). */
-    renderSize: z.number().int().min(8).max(1024).default(96),
+    renderSize: RenderSize,
   })
   .strict();
 export type PushTOptions = z.input<typeof PushTOptions>;
@@ -99,12 +100,11 @@ export class PushTEnv implements Env {
   private contactPoints = 0;
 
   constructor(options: PushTOptions = {}) {
-    const parsed = parseOptions(options);
+    const parsed = parseEnvOptions(PUSHT_ID, PushTOptions, options);
     this.obsType = parsed.obsType;
     const obsDim = { state: 5, keypoints: 18, pixels: 0, pixels_agent_pos: 2 }[this.obsType];
     const obsHigh = this.obsType === 'state' ? [CONTROL.workspace, CONTROL.workspace, CONTROL.workspace, CONTROL.workspace, TWO_PI] : CONTROL.workspace;
     const bounded = this.obsType !== 'keypoints'; // T corners may stick out of the workspace
-    const pixels = this.obsType.startsWith('pixels') ? { width: parsed.renderSize, height: parsed.renderSize } : undefined;
     this.spec = {
       id: PUSHT_ID,
       observationSpace: new Box(bounded ? 0 : -Infinity, bounded ? obsHigh : Infinity, [obsDim]),
@@ -113,7 +113,7 @@ export class PushTEnv implements Env {
       controlHz: CONTROL.controlHz,
       modes: [],
       options: parsed,
-      ...(pixels ? { pixels } : {}),
+      ...cameraOf(this.obsType, parsed.renderSize),
     };
   }
 
@@ -285,8 +285,7 @@ export class PushTEnv implements Env {
   }
 
   private observe(): Obs {
-    if (this.obsType === 'pixels_agent_pos') return { agent_pos: Float32Array.of(this.agentPos[0], this.agentPos[1]) };
-    if (this.obsType === 'pixels') return {};
+    if (isPixelObsType(this.obsType)) return pixelObs(this.obsType, Float32Array.of(this.agentPos[0], this.agentPos[1]));
     const [bx, by, ba] = this.blockPose;
     if (this.obsType === 'state') {
       return Float32Array.of(this.agentPos[0], this.agentPos[1], bx, by, mod2pi(ba));
@@ -313,14 +312,6 @@ export class PushTEnv implements Env {
   }
 }
 
-function parseOptions(options: unknown): z.output<typeof PushTOptions> {
-  const r = PushTOptions.safeParse(options ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new Error(`${PUSHT_ID}: bad option ${issue.path.join('.') || '(options)'}: ${issue.message}`);
-  }
-  return r.data;
-}
 
 function mod2pi(a: number): number {
   const m = a % TWO_PI;

@@ -56,10 +56,46 @@ describe('BlockStack-v0 contract', () => {
     expect(runs[0]).toBe(runs[1]);
   });
 
-  it('refuses pixel observations, unknown options and inconsistent states with errors naming them', () => {
-    expect(() => makeEnv('BlockStack-v0', { obsType: 'pixels' })).toThrow(/^BlockStack-v0: obsType "pixels" needs rendered images/);
-    expect(() => makeEnv('BlockStack-v0', { obsType: 'pixels_agent_pos' })).toThrow(/obsType "pixels_agent_pos"/);
+  it('pixel obs types: the env declares its camera and returns agent_pos = the first 5 state numbers (EE pose, width), or nothing', () => {
+    const px = makeEnv('BlockStack-v0', { obsType: 'pixels_agent_pos' });
+    const st = makeEnv('BlockStack-v0');
+    expect(px.spec.pixels).toEqual({ width: 96, height: 96 });
+    expect(st.spec.pixels).toBeUndefined();
+    expect(px.spec.observationSpace.shape).toEqual([5]);
+    // The bounds of the EE pose are the action's (the spec: the EE moves within them); the width is measured.
+    expect(Array.from(px.spec.observationSpace.low)).toEqual([-0.2, -0.2, 0.02, -Math.PI / 2, -Infinity]);
+    const agentPos = (r: { obs: unknown }) => {
+      const obs = r.obs as Record<string, Float32Array>;
+      expect(Object.keys(obs)).toEqual(['agent_pos']);
+      expect(obs.agent_pos).toBeInstanceOf(Float32Array);
+      return Array.from(obs.agent_pos);
+    };
+    // Beside a `state` env driven by the same actions: the same world, only the observation differs.
+    expect(agentPos(px.reset({ seed: 4 }))).toEqual(obsOf(st.reset({ seed: 4 })).slice(0, 5));
+    const expert = new BlockStackExpert(4);
+    expert.reset(st.getState());
+    for (let t = 0; t < 40; t++) {
+      const action = Array.from(expert.act(st.getState()).action);
+      const rs = st.step(action);
+      const rp = px.step(action);
+      expect(agentPos(rp)).toEqual(obsOf(rs).slice(0, 5));
+      expect(rp.info).toEqual(rs.info);
+    }
+    expect(px.getState()).toEqual(st.getState());
+    expect(px.frame()).toEqual(st.frame());
+    const small = makeEnv('BlockStack-v0', { obsType: 'pixels', renderSize: 48 });
+    expect(small.spec.pixels).toEqual({ width: 48, height: 48 });
+    expect(small.spec.observationSpace.shape).toEqual([0]);
+    expect(small.reset({ seed: 4 }).obs).toEqual({});
+    expect(small.step([0, 0, 0.2, 0, 0.08]).obs).toEqual({});
+    for (const e of [px, st, small]) e.close();
+  });
+
+  it('refuses unknown options, bad render sizes and inconsistent states with errors naming them', () => {
     expect(() => makeEnv('BlockStack-v0', { obsTyp: 'state' })).toThrow(/^BlockStack-v0: bad option/);
+    expect(() => makeEnv('BlockStack-v0', { obsType: 'keypoints' })).toThrow('BlockStack-v0: bad option obsType: Invalid option: expected one of "state"|"pixels"|"pixels_agent_pos", got "keypoints"');
+    expect(() => makeEnv('BlockStack-v0', { obsType: 'pixels', renderSize: 4 })).toThrow(/^BlockStack-v0: bad option renderSize: .*>=8, got 4$/);
+    expect(() => makeEnv('BlockStack-v0', { obsType: 'pixels', renderSize: 96.5 })).toThrow(/^BlockStack-v0: bad option renderSize: .*expected int, received number, got 96\.5$/);
     const env = makeEnv('BlockStack-v0');
     env.reset({ seed: 0 });
     const before = env.getState();
