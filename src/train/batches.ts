@@ -5,32 +5,49 @@
  * the batch of any step is a pure function of (seed, step): resuming needs no RNG state beyond them.
  */
 import { mixSeed } from '../../envs/core/seeding.ts';
+import { makeEnv } from '../../envs/index.ts';
 import { ReplayBuffer } from '../data/replay-buffer.ts';
 import { SequenceSampler } from '../data/sequence-sampler.ts';
 import type { TrainBatch } from '../../policies/core/trainable.ts';
 
+type LayoutPart = { key: string; from: number; to: number | null };
+
 /**
- * How a flat observation is assembled from the buffer's per-step arrays: `key[from:to]`, with `to: null`
- * for the whole per-step vector (a task's `state` observation is what its env returns: 5 numbers for
- * PushT-v0, 26 for BlockStack-v0).
+ * How a flat observation of task `env` is assembled from the buffer's per-step arrays: `key[from:to]`,
+ * with `to: null` for the whole per-step vector (a task's `state` observation is what its env returns: 5
+ * numbers for PushT-v0, 26 for BlockStack-v0).
  */
-export const OBS_LAYOUTS: Record<string, Array<{ key: string; from: number; to: number | null }>> = {
+export const OBS_LAYOUTS: Record<string, (env: string) => LayoutPart[]> = {
   // The env's `state` observation, whole (PushT-v0: agent xy, block xy, angle).
-  state: [{ key: 'state', from: 0, to: null }],
+  state: () => [{ key: 'state', from: 0, to: null }],
   // PushT-v0 `keypoints`: the T's 8 corners (16), then the agent position (state[0:2]).
-  keypoints: [
+  keypoints: () => [
     { key: 'keypoint', from: 0, to: 16 },
     { key: 'state', from: 0, to: 2 },
   ],
-  // The original's `pusht_image` low-dim part: agent_pos = state[0:2] (its image: OBS_IMAGES).
-  pixels_agent_pos: [{ key: 'state', from: 0, to: 2 }],
+  // The env's `agent_pos` beside its image (OBS_IMAGES), which every task records as the first numbers of
+  // its state: PushT-v0 state[0:2] (the original's `pusht_image`), BlockStack-v0 state[0:5] (EE pose, width).
+  pixels_agent_pos: (env) => [{ key: 'state', from: 0, to: agentPosDim(env) }],
 };
 
-/** An obs type's layout with every range made concrete against a buffer's arrays. */
-export function resolveLayout(obsType: string, buffer: ReplayBuffer): Array<{ key: string; from: number; to: number; stepSize: number }> {
-  const layout = OBS_LAYOUTS[obsType];
-  if (!layout) throw new Error(`unknown obs type ${JSON.stringify(obsType)}; known: ${Object.keys(OBS_LAYOUTS).join(', ')}`);
-  return layout.map((p) => {
+const agentPosDims = new Map<string, number>();
+/** Length of task `env`'s `agent_pos`, from its spec (the env refuses the obs type if it has no camera). */
+function agentPosDim(env: string): number {
+  let n = agentPosDims.get(env);
+  if (n === undefined) {
+    const probe = makeEnv(env, { obsType: 'pixels_agent_pos' });
+    n = probe.spec.observationSpace.size;
+    probe.close();
+    agentPosDims.set(env, n);
+  }
+  return n;
+}
+
+/** An obs type's layout for task `env` with every range made concrete against a buffer's arrays. */
+export function resolveLayout(obsType: string, buffer: ReplayBuffer, env: string): Array<{ key: string; from: number; to: number; stepSize: number }> {
+  const layoutOf = OBS_LAYOUTS[obsType];
+  if (!layoutOf) throw new Error(`unknown obs type ${JSON.stringify(obsType)}; known: ${Object.keys(OBS_LAYOUTS).join(', ')}`);
+  return layoutOf(env).map((p) => {
     if (!buffer.keys().includes(p.key)) throw new Error(`obs type ${obsType} needs '${p.key}' but the dataset has only [${buffer.keys().join(', ')}]`);
     const stepSize = buffer.get(p.key).stepSize;
     const to = p.to ?? stepSize;
@@ -42,12 +59,14 @@ export function resolveLayout(obsType: string, buffer: ReplayBuffer): Array<{ ke
 /** Obs types with a camera: the buffer key of its uint8 H × W × C image per step (the original's `data/img`). */
 export const OBS_IMAGES: Record<string, string> = { pixels_agent_pos: 'img' };
 
-/** Length of one flat observation of `obsType` from this buffer's arrays. */
-export function obsDimOf(obsType: string, buffer: ReplayBuffer): number {
-  return resolveLayout(obsType, buffer).reduce((n, p) => n + p.to - p.from, 0);
+/** Length of one flat observation of `obsType` of task `env` from this buffer's arrays. */
+export function obsDimOf(obsType: string, buffer: ReplayBuffer, env: string): number {
+  return resolveLayout(obsType, buffer, env).reduce((n, p) => n + p.to - p.from, 0);
 }
 
 export interface WindowOptions {
+  /** The task the buffer's demonstrations come from (env id): obs layouts are per task. */
+  env: string;
   obsType: string;
   obsHorizon: number;
   predictionHorizon: number;
@@ -69,8 +88,8 @@ export class WindowBatches {
   private permutationKey = '';
 
   constructor(buffer: ReplayBuffer, private readonly o: WindowOptions) {
-    const layout = resolveLayout(o.obsType, buffer);
-    this.obsDim = obsDimOf(o.obsType, buffer);
+    const layout = resolveLayout(o.obsType, buffer, o.env);
+    this.obsDim = obsDimOf(o.obsType, buffer, o.env);
     const keys = [...new Set([...layout.map((p) => p.key), 'action'])];
     this.sampler = new SequenceSampler(buffer, {
       horizon: o.predictionHorizon,
@@ -157,10 +176,10 @@ function permutation(n: number, seed: number): Int32Array {
   return p;
 }
 
-/** Every step's observation vector (N × Do) in the obs type's layout, e.g. to fit a normalizer. */
-export function observationMatrix(buffer: ReplayBuffer, obsType: string): Float32Array {
-  const layout = resolveLayout(obsType, buffer);
-  const Do = obsDimOf(obsType, buffer);
+/** Every step's observation vector (N × Do) in the obs type's layout for task `env`, e.g. to fit a normalizer. */
+export function observationMatrix(buffer: ReplayBuffer, obsType: string, env: string): Float32Array {
+  const layout = resolveLayout(obsType, buffer, env);
+  const Do = obsDimOf(obsType, buffer, env);
   const N = buffer.nSteps;
   const out = new Float32Array(N * Do);
   const cols = layout.map((p) => ({ ...p, data: buffer.get(p.key).data }));

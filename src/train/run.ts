@@ -31,9 +31,10 @@ export const RunConfig = z
   .object({
     env: z.string().default('PushT-v0'),
     /**
-     * Observation the policy sees: `state` (5), `keypoints` (T corners + agent, 18), or `pixels_agent_pos`
-     * (the original's image task: the env's camera image, collected into the dataset as data/img, plus the
-     * agent position; diffusion policies only, through their `vision` encoder).
+     * Observation the policy sees: `state` (the env's: PushT-v0 5, BlockStack-v0 26), `keypoints` (PushT-v0:
+     * T corners + agent, 18), or `pixels_agent_pos` (the original's image task: the env's camera image,
+     * collected into the dataset as data/img, plus its `agent_pos` — PushT-v0 the agent position,
+     * BlockStack-v0 the EE pose and gripper width; diffusion policies only, through their `vision` encoder).
      */
     obsType: z.enum(['state', 'keypoints', 'pixels_agent_pos']).default('keypoints'),
     /** Demonstrations: expert episodes from training seeds `seedStart`… */
@@ -128,13 +129,13 @@ export async function prepareRun(cfg: RunConfig, resultsDir: string, onCollect?:
   const { predictionHorizon: Tp, obsHorizon: To, actionHorizon: Ta } = cfg.policy;
   const valMask = cfg.valRatio > 0 ? getValMask(buffer.nEpisodes, cfg.valRatio, cfg.train.seed) : new Array<boolean>(buffer.nEpisodes).fill(false);
   const trainMask = downsampleMask(valMask.map((v) => !v), cfg.maxTrainEpisodes, cfg.train.seed);
-  const windows = { obsType: cfg.obsType, obsHorizon: To, predictionHorizon: Tp, actionHorizon: Ta };
+  const windows = { env: cfg.env, obsType: cfg.obsType, obsHorizon: To, predictionHorizon: Tp, actionHorizon: Ta };
   const trainBatches = new WindowBatches(buffer, { ...windows, episodeMask: trainMask });
   const val = valMask.some((v) => v) ? new WindowBatches(buffer, { ...windows, episodeMask: valMask }) : undefined;
-  const obsDim = obsDimOf(cfg.obsType, buffer);
+  const obsDim = obsDimOf(cfg.obsType, buffer, cfg.env);
   const actionDim = buffer.get('action').stepSize;
   // Fit on the whole buffer, validation episodes included, as the original's get_normalizer.
-  const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
+  const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, cfg.obsType, cfg.env), obsDim), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, actionDim) };
   const imageShape = trainBatches.imageShape ? { imageShape: trainBatches.imageShape } : {};
   const policy = policyRegistration(cfg.policy.id).make({ ...cfg.policy, obsDim, actionDim, ...imageShape }, normalizers);
   return { cfg, runDir: runDirOf(resultsDir, cfg), policy, train: trainBatches, val, datasetDir: data.dir, buffer };

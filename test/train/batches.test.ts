@@ -16,7 +16,7 @@ function buffer(withKeypoints: boolean): ReplayBuffer {
 
 describe('training windows', () => {
   it('build keypoint observations as corners then agent position, padded by repeating the first frame', () => {
-    const w = new WindowBatches(buffer(true), { obsType: 'keypoints', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
+    const w = new WindowBatches(buffer(true), { env: 'PushT-v0', obsType: 'keypoints', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
     // Episode lengths 12 and 9 with horizon 8, pad 1 before and 3 after: (12 + 4 − 8 + 1) + (9 + 4 − 8 + 1) windows.
     expect(w.length).toBe(9 + 6);
     const first = w.gather([0]);
@@ -26,20 +26,20 @@ describe('training windows', () => {
     expect(obs0.slice(16)).toEqual([0, 1]);
     expect(Array.from(first.obs.subarray(18, 36))).toEqual(obs0);
     expect(Array.from(first.action.subarray(0, 4))).toEqual([0, 1, 0, 1]);
-    expect(observationMatrix(buffer(true), 'keypoints').length).toBe((12 + 9) * 18);
+    expect(observationMatrix(buffer(true), 'keypoints', 'PushT-v0').length).toBe((12 + 9) * 18);
   });
 
   it('refuses a dataset that lacks what the observation type needs', () => {
-    expect(() => new WindowBatches(buffer(false), { obsType: 'keypoints', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow(/keypoint/);
-    expect(() => new WindowBatches(buffer(true), { obsType: 'pixels', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow('unknown obs type "pixels"; known: state, keypoints, pixels_agent_pos');
-    expect(() => new WindowBatches(buffer(true), { obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow(
+    expect(() => new WindowBatches(buffer(false), { env: 'PushT-v0', obsType: 'keypoints', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow(/keypoint/);
+    expect(() => new WindowBatches(buffer(true), { env: 'PushT-v0', obsType: 'pixels', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow('unknown obs type "pixels"; known: state, keypoints, pixels_agent_pos');
+    expect(() => new WindowBatches(buffer(true), { env: 'PushT-v0', obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 })).toThrow(
       "obs type pixels_agent_pos needs camera images ('img') but the dataset has only [state, action, keypoint]; collect it with images",
     );
   });
 
   it('draws each step\'s batch from (seed, step) alone', () => {
-    const a = new WindowBatches(buffer(true), { obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
-    const b = new WindowBatches(buffer(true), { obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
+    const a = new WindowBatches(buffer(true), { env: 'PushT-v0', obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
+    const b = new WindowBatches(buffer(true), { env: 'PushT-v0', obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
     b.batch(5, 4, 7); // b has visited another epoch first
     expect(Array.from(b.batch(1, 4, 7).action)).toEqual(Array.from(a.batch(1, 4, 7).action));
     expect(Array.from(a.batch(1, 4, 8).action)).not.toEqual(Array.from(a.batch(1, 4, 7).action));
@@ -58,7 +58,7 @@ describe('training windows', () => {
       withImages.addEpisode({ state: { data: ep.state, shape: [5] }, action: { data: ep.action, shape: [2] }, img: { data: img, shape: [2, 3, 3] } });
     }
     expect(withImages.nSteps).toBe(steps);
-    const w = new WindowBatches(withImages, { obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
+    const w = new WindowBatches(withImages, { env: 'PushT-v0', obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 });
     expect(w.obsDim).toBe(2);
     expect(w.imageShape).toEqual([2, 3, 3]);
     // Window 0 starts one step before episode 0 (both observed frames are step 0); window 9 likewise for episode 1.
@@ -69,8 +69,8 @@ describe('training windows', () => {
     expect(new Set(batch.images!.subarray(18, 36))).toEqual(new Set([0]));
     expect(Array.from(batch.obs.subarray(0, 4))).toEqual([0, 1, 0, 1]); // agent xy of step 0, twice
     expect(Array.from(batch.obs.subarray(4, 8))).toEqual([0, 1, 10, 11]);
-    expect(observationMatrix(withImages, 'pixels_agent_pos').length).toBe(steps * 2);
+    expect(observationMatrix(withImages, 'pixels_agent_pos', 'PushT-v0').length).toBe(steps * 2);
     // Batches carry images only for image obs types.
-    expect(new WindowBatches(withImages, { obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 }).gather([0]).images).toBeUndefined();
+    expect(new WindowBatches(withImages, { env: 'PushT-v0', obsType: 'state', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 }).gather([0]).images).toBeUndefined();
   });
 });

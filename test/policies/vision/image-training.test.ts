@@ -58,10 +58,10 @@ describe('image policy training', () => {
 
   it('trains from data/img through the trainer; the result depends on (seed, steps), not on the worker threads', async () => {
     const buffer = syntheticBuffer();
-    const windows = { obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 };
+    const windows = { env: 'PushT-v0', obsType: 'pixels_agent_pos', obsHorizon: 2, predictionHorizon: 8, actionHorizon: 4 };
     const batches = new WindowBatches(buffer, windows);
     expect(batches.imageShape).toEqual([40, 40, 3]);
-    const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, 'pixels_agent_pos'), 2), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, 2) };
+    const normalizers = { obs: LinearNormalizer.fit(observationMatrix(buffer, 'pixels_agent_pos', 'PushT-v0'), 2), action: LinearNormalizer.fit(buffer.get('action').data as Float32Array, 2) };
     const run = async (workers: number) => {
       const policy = new DiffusionPolicy(
         {
