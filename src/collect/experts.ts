@@ -9,6 +9,7 @@ import { tVerticesWorld } from '../../envs/push-t/geometry.ts';
 import { BlockStackExpert } from '../../envs/block-stack/expert.ts';
 import { labelOrder } from '../../envs/block-stack/modes.ts';
 import { BLOCKSTACK_MODES, OBS as BLOCKSTACK_OBS } from '../../envs/block-stack/env.ts';
+import type { Env } from '../../envs/core/types.ts';
 
 export interface ExpertSpec {
   /** Versioned name: part of every dataset's config hash, bumped when the expert's behaviour changes. */
@@ -64,4 +65,18 @@ export function expertFor(envId: string): ExpertSpec {
   const spec = EXPERTS[envId];
   if (!spec) throw new Error(`no scripted expert for env ${JSON.stringify(envId)}; experts exist for: ${Object.keys(EXPERTS).join(', ')}`);
   return spec;
+}
+
+/**
+ * What a rollout's mode labeler reads each step when the policy's observations carry no mode (pixel obs
+ * types: an image and the agent's own state): the `state` the expert records, from the env's state, so
+ * `labelObservations` labels the rollout as it labels the demonstrations. The array is reused per call.
+ */
+export function stateLabelInput(envId: string): (env: Env) => Float32Array {
+  const spec = expertFor(envId);
+  const rec = Object.fromEntries(Object.entries(spec.schema).map(([k, shape]) => [k, new Float32Array(shape.reduce((a, b) => a * b, 1))]));
+  return (env) => {
+    spec.record(env.getState(), rec, 0);
+    return rec.state;
+  };
 }

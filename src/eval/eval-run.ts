@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expertFor } from '../collect/experts.ts';
+import { expertFor, stateLabelInput } from '../collect/experts.ts';
+import { isPixelObsType } from '../../envs/core/camera.ts';
 import { policyRegistration } from '../../policies/index.ts';
 import { parseRunConfig, prepareRun, type PreparedRun, type RunConfig } from '../train/run.ts';
 import { resolveCheckpoint } from '../train/checkpoint.ts';
@@ -89,8 +90,7 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
     }
     const reused = info !== null;
     // Images carry no mode label: pixel runs are labelled from the state the expert records.
-    const fromState = String(cfg.obsType).startsWith('pixels');
-    const rec = Object.fromEntries(Object.entries(spec.schema).map(([k, shape]) => [k, new Float32Array(shape.reduce((a, b) => a * b, 1))]));
+    const fromState = isPixelObsType(cfg.obsType);
     info ??= await evaluate({
       envId: cfg.env,
       envOptions: { obsType: cfg.obsType },
@@ -98,7 +98,7 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
       seeds,
       nEnvs: o.nEnvs,
       labeler: spec.labelObservations,
-      ...(fromState ? { labelInput: (env) => (spec.record(env.getState(), rec, 0), rec.state) } : {}),
+      ...(fromState ? { labelInput: stateLabelInput(cfg.env) } : {}),
       outDir,
       onEpisode: o.onEpisode,
       ...(o.videos ? { videos: o.videos } : {}),
