@@ -1,8 +1,13 @@
-/** Shared helpers of the render tests: frames from explicit poses, pixel masks, golden images. */
+/** Shared helpers of the render tests: frames from explicit poses, pixel masks, golden images, image datasets. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { SceneFrame } from '../../envs/core/types.ts';
+import { makeEnv } from '../../envs/index.ts';
+import { collect, collectConfig } from '../../src/collect/collect.ts';
+import { ReplayBuffer } from '../../src/data/replay-buffer.ts';
+import { PixelRenderer } from '../../src/render/pixels.ts';
 import { decodePng, encodePng } from '../../src/render/png.ts';
 import { Renderer, type RendererOptions } from '../../src/render/renderer.ts';
 
@@ -106,4 +111,30 @@ export function rendererPool(): { launch: (opts?: RendererOptions) => Promise<Re
       for (const r of open) await r.close();
     },
   };
+}
+
+/**
+ * `collect --images` of `episodes` demonstrations of `envId` at `side`² into `resultsDir`, checked for what
+ * every task's image dataset must be: `data/img` uint8 (N, side, side, 3), and each episode's first image
+ * the seeded start as the task's pixel env shows it.
+ */
+export async function collectWithImages(r: Renderer, envId: string, episodes: number, side: number, resultsDir: string): Promise<{ store: string; buf: ReplayBuffer; img: Uint8Array; state: Float32Array }> {
+  const config = collectConfig(envId, episodes, 0, side);
+  expect(config.images).toBe(side);
+  const res = await collect(config, { resultsDir, renderer: r });
+  const buf = await ReplayBuffer.load(res.store);
+  const { data, perStep } = buf.get('img');
+  expect(perStep).toEqual([side, side, 3]);
+  expect(data).toBeInstanceOf(Uint8Array);
+  const img = data as Uint8Array;
+  const px = side * side * 3;
+  for (let e = 0; e < buf.nEpisodes; e++) {
+    const env = makeEnv(envId, { obsType: 'pixels', renderSize: side });
+    env.reset({ seed: buf.getMeta('seed')[e] as number });
+    const [start] = await PixelRenderer.forEnv(r, env)!.observe([env]);
+    env.close();
+    const t0 = buf.episodeSlice(e).start;
+    expect(Buffer.from(img.subarray(t0 * px, (t0 + 1) * px)).equals(Buffer.from(start))).toBe(true);
+  }
+  return { store: res.store, buf, img, state: buf.get('state').data as Float32Array };
 }
