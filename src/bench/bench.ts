@@ -12,7 +12,8 @@ import { RandomPolicy } from '../../policies/baselines/random.ts';
 import type { Policy } from '../../policies/core/policy.ts';
 import { policyRegistration } from '../../policies/index.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
-import { expertFor } from '../collect/experts.ts';
+import { expertFor, stateLabelInput } from '../collect/experts.ts';
+import { isPixelObsType } from '../../envs/core/camera.ts';
 import { diversityProbe, multimodalSeed, PROBE_RADIUS, probeRadius, type DiversityProbe } from '../eval/diversity.ts';
 import { evalRun, loadRunPolicy, samplerOf } from '../eval/eval-run.ts';
 import { aggregate, evaluate, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
@@ -156,7 +157,9 @@ async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<Leaderb
     writeJsonAtomic(path.join(runDir, 'config.json'), config);
     writeJsonAtomic(path.join(runDir, 'env_info.json'), envInfo());
     const bar = evalProgress(`[${p.name}] eval ${task.env} ${kind}`, seeds.length);
-    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, outDir, onEpisode: bar.onEpisode });
+    // Images carry no mode label: pixel tasks are labelled from the state the expert records (as evalRun does).
+    const labelInput = isPixelObsType(task.obsType) ? { labelInput: stateLabelInput(task.env) } : {};
+    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, ...labelInput, outDir, onEpisode: bar.onEpisode });
     bar.stop();
   }
   const lat = info.aggregated.policy_latency;
