@@ -10,7 +10,7 @@
  *                                     (with camera images as data/img)
  *   dpbench train --policy diffusion_unet [--config run.json] [--steps N] [--resume] [--backend auto]
  *                                     train a policy → results/runs/<env>__<policy>__s<seed>__<hash>/
- *   dpbench eval --run <run or checkpoint folder> [--episodes 50] [--ddim 16] [--videos 4 | --no-videos]
+ *   dpbench eval --run <run or checkpoint folder> [--episodes 50] [--ddim 16 | --ddpm] [--videos 4 | --no-videos]
  *                                     roll a checkpoint out on the test seeds → <run>/eval/<ckpt>/eval_info.json
  *                                     and videos/ep_<seed>.{gif,mp4} (first n episodes and the failures)
  */
@@ -197,13 +197,15 @@ program
   .option('--seed-start <n>', 'first test seed', nonNegativeInt('--seed-start'), 100000)
   .option('--n-envs <n>', 'envs stepped in lockstep (one batched policy call per decision)', positiveInt('--n-envs'), 10)
   .option('--ddim <k>', 'sample with DDIM in k steps instead of the run\'s sampler', positiveInt('--ddim'))
+  .option('--ddpm', 'sample with DDPM over all training steps instead of the run\'s sampler (the paper\'s sim protocol)')
   .option('--no-ema', 'evaluate the raw weights instead of the EMA ones')
   .option('--videos <n>', 'write videos/ep_<seed>.{gif,mp4} of the first n episodes (and of every failure)', nonNegativeInt('--videos'), 4)
   .option('--no-videos', 'write no videos (no browser is launched for state-based runs)')
   .option('--no-video-failures', 'do not record the failed episodes beyond the first n')
   .option('--video-size <px>', 'video frame side (default: the observation image size, else 96 as the original)', positiveInt('--video-size'))
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
-  .action(async (o: { run: string; episodes: number; seedStart: number; nEnvs: number; ddim?: number; ema: boolean; videos: number | false; videoFailures: boolean; videoSize?: number; backend: string }) => {
+  .action(async (o: { run: string; episodes: number; seedStart: number; nEnvs: number; ddim?: number; ddpm?: boolean; ema: boolean; videos: number | false; videoFailures: boolean; videoSize?: number; backend: string }) => {
+    if (o.ddpm && o.ddim !== undefined) throw new Error(`eval: --ddpm and --ddim ${o.ddim} ask for two samplers; pass one`);
     await initBackend(o.backend as BackendChoice);
     const bar = evalProgress('eval', o.episodes);
     const { info, modes, outDir } = await evalRun({
@@ -212,7 +214,7 @@ program
       seedStart: o.seedStart,
       nEnvs: o.nEnvs,
       ema: o.ema,
-      ddimSteps: o.ddim ?? 0,
+      ddimSteps: o.ddpm ? 'ddpm' : (o.ddim ?? 0),
       onEpisode: bar.onEpisode,
       ...(o.videos === false ? {} : { videos: { first: o.videos, failures: o.videoFailures, ...(o.videoSize ? { size: o.videoSize } : {}) } }),
     });

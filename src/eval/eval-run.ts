@@ -24,8 +24,8 @@ export interface EvalRunOptions {
   nEnvs: number;
   /** Evaluate the EMA weights (the original's `use_ema`), else the raw ones. */
   ema: boolean;
-  /** Override the sampler: DDIM with this many steps (0: the run's own sampler). */
-  ddimSteps: number;
+  /** Override the sampler: DDIM with this many steps, or 'ddpm' (DDPM over all training steps); 0: the run's own sampler. */
+  ddimSteps: number | 'ddpm';
   /** Reuse an existing eval_info.json of the same checkpoint, sampler and seeds instead of rolling out again. */
   reuse?: boolean;
   onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
