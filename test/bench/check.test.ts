@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkAgainst } from '../../src/bench/check.ts';
 import { wilson, wilsonMean } from '../../src/eval/metrics.ts';
 import type { Leaderboard, LeaderboardRow } from '../../src/report/leaderboard.ts';
+import { ROOT } from '../../src/util/env-info.ts';
 
 function row(policy: string, scores: number[], successes: number): LeaderboardRow {
   return {
@@ -52,5 +55,30 @@ describe('checkAgainst (the bench regression gate)', () => {
     expect(res.ok).toBe(false);
     expect(res.report).toMatch(/PushT-v0 diffusion_unet \(keypoints\): row missing/);
     expect(() => checkAgainst({ foo: 1 }, ref, 'ref.json')).toThrow(/ref\.json: expected a leaderboard JSON with a "rows" array/);
+  });
+
+  it('reports a row the reference lacks as new and passes it (a task added since the reference was written)', () => {
+    // The same policy on another observation type is another row: the image DP-C beside the keypoint one.
+    const image = { ...row('diffusion_unet', [0.1, 0.05, 0.2, 0.1, 0.1, 0.1, 0.0, 0.1, 0.1, 0.1], 0), obs: 'pixels_agent_pos' };
+    const res = checkAgainst(ref, lb([...ref.rows, image]), 'smoke.json');
+    expect(res.ok).toBe(true);
+    expect(res.lines.filter((l) => l.metric === 'new')).toEqual([{ row: 'PushT-v0 diffusion_unet (pixels_agent_pos)', metric: 'new', reference: null, current: null, ok: true }]);
+    expect(res.report).toMatch(/^new\s+PushT-v0 diffusion_unet \(pixels_agent_pos\): not in the reference/m);
+    expect(res.report).toMatch(/all 6 checks passed against smoke\.json; 1 new row not in it$/);
+    // A new row does not hide a regression elsewhere.
+    const below = { ...ref.rows[1], successRate: { ...ref.rows[1].successRate, value: 0 } };
+    const bad = checkAgainst(ref, lb([ref.rows[0], below, image]), 'smoke.json');
+    expect(bad.ok).toBe(false);
+    expect(bad.report).toMatch(/1 of 6 checks failed against smoke\.json; 1 new row not in it$/);
+  });
+
+  it("the committed smoke reference passes itself plus an image row it has no entry for (CI's gate after a new task)", () => {
+    const file = path.join(ROOT, 'results', 'reference', 'smoke.json');
+    const reference = JSON.parse(readFileSync(file, 'utf8')) as Leaderboard;
+    const image = { ...reference.rows.find((r) => r.env === 'PushT-v0' && r.policy === 'diffusion_unet')!, obs: 'pixels_agent_pos' };
+    const res = checkAgainst(reference, { ...reference, rows: [...reference.rows, image] }, file);
+    expect(res.ok).toBe(true);
+    expect(res.lines.filter((l) => !l.ok)).toEqual([]);
+    expect(res.lines.filter((l) => l.metric === 'new').map((l) => l.row)).toEqual(['PushT-v0 diffusion_unet (pixels_agent_pos)']);
   });
 });
