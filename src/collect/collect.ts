@@ -16,7 +16,7 @@ import { wilson, mean, type Interval } from '../eval/metrics.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { cfgHash, stableStringify } from '../util/hash.ts';
 import { expertFor } from './experts.ts';
-import { Renderer } from '../render/renderer.ts';
+import { Renderer, rendererOf, type RendererSource } from '../render/renderer.ts';
 import { sceneFor } from '../render/scenes.ts';
 import type { SceneFrame } from '../../envs/core/types.ts';
 
@@ -59,8 +59,8 @@ export interface CollectOptions {
   /** Dataset folder; default results/datasets/<env>-<cfgHash>. */
   out?: string;
   onEpisode?: (done: number, total: number, successes: number, attempted: number) => void;
-  /** Renderer for `images` (default: one launched for the collection and closed after). */
-  renderer?: Renderer;
+  /** Renderer for `images`, asked for only when images are drawn (default: one launched for the collection and closed after). */
+  renderer?: RendererSource;
 }
 
 export function collectConfig(env: string, episodes: number, seedStart: number, images?: number): CollectConfig {
@@ -93,7 +93,8 @@ export async function collect(config: CollectConfig, opts: CollectOptions): Prom
   const env = makeEnv(config.env, { maxEpisodeSteps: config.maxEpisodeSteps });
   const side = config.images;
   const buffer = new ReplayBuffer(side ? { ...spec.schema, img: [side, side, 3] } : spec.schema);
-  const renderer = side ? opts.renderer ?? (await Renderer.launch()) : null;
+  const given = side && opts.renderer ? await rendererOf(opts.renderer) : null;
+  const renderer = side ? given ?? (await Renderer.launch()) : null;
   const scene = side ? sceneFor(config.env) : null;
   const failedSeeds: number[] = [];
   const modes: Record<string, number> = {};
@@ -128,7 +129,7 @@ export async function collect(config: CollectConfig, opts: CollectOptions): Prom
     }
   } finally {
     env.close();
-    if (renderer && !opts.renderer) await renderer.close();
+    if (renderer && !given) await renderer.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   buffer.attrs.config = config;

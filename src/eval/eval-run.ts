@@ -15,6 +15,7 @@ import { evaluate, testSeeds, type EvalInfo } from './evaluate.ts';
 import { summarizeModes, type ModeSummary } from './multimodality.ts';
 import type { EpisodeRecord } from './rollout.ts';
 import type { VideoOptions } from '../render/video.ts';
+import { rendererOf, type RendererSource } from '../render/renderer.ts';
 
 export interface EvalRunOptions {
   /** A run folder, its checkpoints folder, or one checkpoint folder. */
@@ -31,6 +32,8 @@ export interface EvalRunOptions {
   onEpisode?: (ep: EpisodeRecord, done: number, total: number) => void;
   /** Write videos (`eval/<checkpoint>/videos/ep_<seed>.{gif,mp4}`) of the first `first` episodes and the failures. */
   videos?: Partial<Omit<VideoOptions, 'dir'>>;
+  /** Renderer for pixel observations and videos, asked for only when the rollouts run (default: evaluate's own). */
+  renderer?: RendererSource;
 }
 
 /** Sampler label of a run's policy: `ddpm100`, `ddim16`, or `deterministic` (no diffusion). */
@@ -101,6 +104,7 @@ export async function evalRun(o: EvalRunOptions): Promise<{ info: EvalInfo; mode
       ...(fromState ? { labelInput: stateLabelInput(cfg.env) } : {}),
       outDir,
       onEpisode: o.onEpisode,
+      ...(o.renderer ? { renderer: await rendererOf(o.renderer) } : {}),
       ...(o.videos ? { videos: o.videos } : {}),
     });
     const modes = summarizeModes(demoLabels, info.per_episode.map((e) => e.mode ?? 'none'), spec.modes);

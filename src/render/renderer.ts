@@ -53,6 +53,16 @@ interface Session {
   info: RendererInfo;
 }
 
+/**
+ * A renderer, or a function that gives one when first asked: a caller can share one browser among stages that
+ * may each be reused from disk, and launch none when nothing is drawn.
+ */
+export type RendererSource = Renderer | (() => Promise<Renderer>);
+
+export function rendererOf(source: RendererSource): Promise<Renderer> {
+  return typeof source === 'function' ? source() : Promise.resolve(source);
+}
+
 /** Thrown for requests the page rejected as malformed: retrying in a fresh browser would not help. */
 export class RenderInputError extends Error {}
 
