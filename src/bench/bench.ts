@@ -4,6 +4,11 @@
  * measure latency and action diversity, and write the leaderboard. Every stage reuses what a previous
  * bench of the same config left (datasets, finished runs, evaluations), and an interrupted training run
  * resumes from its last checkpoint, so a killed bench picks up where it stopped.
+ *
+ * An image task (`pixels_agent_pos`) gets one renderer (headless Chromium), launched when one of its stages
+ * first draws — collecting the demonstrations with their camera images, rolling out, rendering the probes'
+ * start image — shared by all of them, and closed when the task ends, also on an error; a task whose
+ * stages are all reused launches none.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -18,10 +23,11 @@ import { diversityProbe, multimodalSeed, PROBE_RADIUS, probeRadius, type Diversi
 import { evalRun, loadRunPolicy, samplerOf } from '../eval/eval-run.ts';
 import { aggregate, evaluate, testSeeds, type EvalInfo } from '../eval/evaluate.ts';
 import { ExpertPolicy } from '../eval/expert-policy.ts';
-import { chunkLatency, startHistory, type LatencyRow } from '../eval/latency.ts';
+import { chunkLatency, startHistory, type LatencyRow, type StartHistory } from '../eval/latency.ts';
 import { mean, std } from '../eval/metrics.ts';
 import { summarizeModes } from '../eval/multimodality.ts';
 import type { EpisodeRecord } from '../eval/rollout.ts';
+import { Renderer } from '../render/renderer.ts';
 import { writeLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
 import { parseRunConfig, runDirOf, trainRun, type RunConfig } from '../train/run.ts';
 import { envInfo, ROOT } from '../util/env-info.ts';
@@ -29,6 +35,7 @@ import { writeJsonAtomic } from '../util/fs.ts';
 import { cfgHash, stableStringify } from '../util/hash.ts';
 import { evalProgress, progress } from '../util/progress.ts';
 import type { BenchProfile, TaskEntry, TrainedEntry } from './profiles.ts';
+import { checkProfile, taskEntries } from './schedule.ts';
 
 export interface BenchOptions {
   profile: BenchProfile;
@@ -63,6 +70,8 @@ interface Ctx {
   seeds: number[];
   demoLabels: string[];
   log: (line: string) => void;
+  /** Image tasks: the task's renderer, launched on the first call. */
+  renderer?: () => Promise<Renderer>;
 }
 
 export async function runBench(o: BenchOptions): Promise<Leaderboard> {
@@ -70,20 +79,27 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
   const episodes = o.episodes ?? p.episodes;
   const seeds = testSeeds(episodes, o.seedStart);
   const log = o.log ?? ((l: string) => console.error(l));
+  checkProfile(p);
+  // Every run config parses before anything runs: a typo fails now, not after an hour of collecting and training.
+  for (const task of p.tasks) for (const e of taskEntries(p, task)) if (e.kind === 'trained') for (const seed of p.trainingSeeds) runConfigFor({ p, task }, e, seed);
   const rows: LeaderboardRow[] = [];
   const demos: NonNullable<Leaderboard['demos']> = {};
   for (const task of p.tasks) {
-    const spec = expertFor(task.env);
-    const bar = progress(`[${p.name}] collect ${task.env} demos`, demosOf(p, task));
-    const data = await collect(collectConfig(task.env, demosOf(p, task), 0), { resultsDir: o.resultsDir, onEpisode: (d) => bar.update(d) });
-    bar.stop();
-    const demoLabels = data.buffer.getMeta('label').map(String);
-    const ds = summarizeModes(demoLabels, demoLabels, spec.modes);
-    demos[task.env] = { episodes: demoLabels.length, histogram: ds.demoHistogram, none: ds.neutral.demo };
-    const ctx: Ctx = { o, p, task, seeds, demoLabels, log };
-    for (const [i, entry] of p.policies.entries()) {
-      log(`[${p.name}] ${task.env} ${entry.kind === 'trained' ? entry.policy.id : entry.kind} (${i + 1}/${p.policies.length})`);
-      rows.push(entry.kind === 'trained' ? await trainedRow(ctx, entry) : await baselineRow(ctx, entry.kind));
+    let launched: Promise<Renderer> | undefined;
+    const renderer = isPixelObsType(task.obsType) ? () => (launched ??= Renderer.launch()) : undefined;
+    try {
+      const demoLabels = await demoLabelsOf(o, p, task, renderer);
+      const ds = summarizeModes(demoLabels, demoLabels, expertFor(task.env).modes);
+      // Tasks on one env share their demonstrations (checkProfile), so the env's histogram is the same from each.
+      demos[task.env] = { episodes: demoLabels.length, histogram: ds.demoHistogram, none: ds.neutral.demo };
+      const ctx: Ctx = { o, p, task, seeds, demoLabels, log, ...(renderer ? { renderer } : {}) };
+      const entries = taskEntries(p, task);
+      for (const [i, entry] of entries.entries()) {
+        log(`[${p.name}] ${task.env} ${task.obsType} ${entry.kind === 'trained' ? entry.policy.id : entry.kind} (${i + 1}/${entries.length})`);
+        rows.push(entry.kind === 'trained' ? await trainedRow(ctx, entry) : await baselineRow(ctx, entry.kind));
+      }
+    } finally {
+      if (launched) await (await launched.catch(() => null))?.close();
     }
   }
   const lb: Leaderboard = {
@@ -95,6 +111,17 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
   };
   await writeLeaderboard(o.resultsDir, lb, o.updateReadme ? path.join(ROOT, 'README.md') : undefined);
   return lb;
+}
+
+/**
+ * The mode labels of a task's demonstrations, collected or reused. An image task collects its camera images
+ * here, with its renderer, and its training runs reuse that dataset (the images themselves are not kept).
+ */
+async function demoLabelsOf(o: BenchOptions, p: BenchProfile, task: TaskEntry, renderer: (() => Promise<Renderer>) | undefined): Promise<string[]> {
+  const bar = progress(`[${p.name}] collect ${task.env} demos${renderer ? ' with images' : ''}`, demosOf(p, task));
+  const data = await collect(collectConfig(task.env, demosOf(p, task), 0, cameraSide(task)), { resultsDir: o.resultsDir, renderer, onEpisode: (d) => bar.update(d) });
+  bar.stop();
+  return data.buffer.getMeta('label').map(String);
 }
 
 /** What the numbers of each task mean (shown above the table). */
@@ -109,7 +136,8 @@ function protocolText(p: BenchProfile, seeds: number[]): string {
   return [
     `Profile \`${p.name}\` (${p.description}).`,
     `Test seeds ${seeds[0]}…${seeds[seeds.length - 1]} (${seeds.length} episodes per checkpoint), the same for every row; intervals: 95% Wilson over the pooled episodes of the last checkpoint of every training seed.`,
-    ...p.tasks.map((t) => `${TASK_PROTOCOL[t.env] ?? t.env} Demonstrations: ${demosOf(p, t)}.`),
+    ...[...new Set(p.tasks.map((t) => t.env))].map((env) => `${TASK_PROTOCOL[env] ?? env} Demonstrations: ${demosOf(p, p.tasks.find((t) => t.env === env)!)}.`),
+    ...p.tasks.filter((t) => isPixelObsType(t.obsType)).map((t) => `${t.env} image rows (obs ${t.obsType}): the policy sees the ${cameraSide(t)}×${cameraSide(t)} camera image and the agent's own state (agent_pos), nothing else; modes are labelled from the env's state. Expert and random rows do not look at observations: one pair per env.`),
     `Trained rows: ${p.trainingSeeds.length} training seed(s), evaluated at the last ${p.lastK} checkpoint(s) with their EMA weights; "± std" is across training seeds.`,
     "JS = Jensen–Shannon divergence (bits) of the rollouts' mode histogram to the demonstrations'; commitment = mean share of an episode's labelled 8-step stretches in its main mode.",
     `Latency: ms per action chunk (one policy call) at batch 1 and ${p.nEnvs}, DDPM-100 and DDIM-${p.latency.ddimSteps}. Diversity: ${p.diversity.K} noise seeds on one start where several modes are reasonable; clusters of the predicted sequences' endpoints (single linkage at ${Object.entries(PROBE_RADIUS).map(([e, r]) => `${r} for ${e}`).join(', ')}, in action units).`,
@@ -159,7 +187,8 @@ async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<Leaderb
     const bar = evalProgress(`[${p.name}] eval ${task.env} ${kind}`, seeds.length);
     // Images carry no mode label: pixel tasks are labelled from the state the expert records (as evalRun does).
     const labelInput = isPixelObsType(task.obsType) ? { labelInput: stateLabelInput(task.env) } : {};
-    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, ...labelInput, outDir, onEpisode: bar.onEpisode });
+    const renderer = ctx.renderer ? { renderer: await ctx.renderer() } : {};
+    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, ...labelInput, ...renderer, outDir, onEpisode: bar.onEpisode });
     bar.stop();
   }
   const lat = info.aggregated.policy_latency;
@@ -175,7 +204,7 @@ async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<Leaderb
   };
 }
 
-function runConfigFor(ctx: Ctx, entry: TrainedEntry, seed: number): RunConfig {
+function runConfigFor(ctx: Pick<Ctx, 'p' | 'task'>, entry: TrainedEntry, seed: number): RunConfig {
   const k = ctx.task.stepScale ?? 1;
   // 0 stays 0 (valEvery 0: no validation); anything else stays ≥ 1.
   const scale = (v: number) => (v === 0 ? 0 : Math.max(1, Math.round(v * k)));
@@ -190,6 +219,15 @@ function runConfigFor(ctx: Ctx, entry: TrainedEntry, seed: number): RunConfig {
 }
 
 const demosOf = (p: BenchProfile, t: TaskEntry) => t.demos ?? p.demos;
+
+/** Side of an image task's camera images: its env's own rendering size, as training collects them (undefined for low-dim tasks). */
+function cameraSide(task: TaskEntry): number | undefined {
+  if (!isPixelObsType(task.obsType)) return undefined;
+  const probe = makeEnv(task.env, { obsType: task.obsType });
+  const side = probe.spec.pixels?.width;
+  probe.close();
+  return side;
+}
 
 /** Trains (or resumes, or reuses) one run to its last step; returns the run folder. */
 async function ensureTrained(ctx: Ctx, cfg: RunConfig): Promise<string> {
@@ -224,7 +262,7 @@ async function trainedRow(ctx: Ctx, entry: TrainedEntry): Promise<LeaderboardRow
     const infos: EvalInfo[] = [];
     for (const ck of ckpts) {
       const bar = evalProgress(`[${p.name}] eval ${cfg.policy.id} s${seed} @${Number(ck)}`, seeds.length);
-      const r = await evalRun({ target: path.join(runDir, 'checkpoints', ck), episodes: seeds.length, seedStart: seeds[0], nEnvs: p.nEnvs, ema: true, ddimSteps: 0, reuse: true, onEpisode: bar.onEpisode });
+      const r = await evalRun({ target: path.join(runDir, 'checkpoints', ck), episodes: seeds.length, seedStart: seeds[0], nEnvs: p.nEnvs, ema: true, ddimSteps: 0, reuse: true, renderer: ctx.renderer, onEpisode: bar.onEpisode });
       bar.stop();
       if (r.reused) ctx.log(`  reusing ${path.relative(o.resultsDir, r.outDir)}`);
       infos.push(r.info);
@@ -261,20 +299,26 @@ async function trainedRow(ctx: Ctx, entry: TrainedEntry): Promise<LeaderboardRow
   };
 }
 
-/** Latency (both samplers for diffusion policies) and the action-diversity probe of a run's last checkpoint. */
+/**
+ * Latency (both samplers for diffusion policies) and the action-diversity probe of a run's last checkpoint,
+ * on the first test seed's start (image tasks: its camera image, rendered by the task's renderer).
+ */
 async function latencyAndDiversity(ctx: Ctx, runDir: string): Promise<{ latency: LatencyRow[]; diversity?: DiversityProbe }> {
   const { p, task } = ctx;
   const cached = path.join(runDir, 'eval', `probes-${cfgHash({ last: lastStep(runDir), latency: p.latency, diversity: p.diversity, nEnvs: p.nEnvs, seeds: ctx.seeds })}.json`);
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as { latency: LatencyRow[]; diversity?: DiversityProbe };
   const envOptions = { obsType: task.obsType };
+  const renderer = ctx.renderer ? await ctx.renderer() : undefined;
   const latency: LatencyRow[] = [];
   let diversity: DiversityProbe | undefined;
   const own = await loadRunPolicy(runDir, { ema: true, ddimSteps: 0 });
   const diffusion = policyRegistration(own.cfg.policy.id).stochastic;
+  // The samplers below are the same network: one history serves them all.
+  let history: StartHistory;
   try {
-    const history = startHistory(task.env, envOptions, ctx.seeds[0], own.cfg.policy.obsHorizon);
+    history = await startHistory(task.env, envOptions, ctx.seeds[0], own.cfg.policy.obsHorizon, renderer);
     const probeSeed = multimodalSeed(task.env, ctx.seeds);
-    diversity = await diversityProbe(own.prepared.policy, { envId: task.env, envOptions, seed: probeSeed, K: p.diversity.K, radius: probeRadius(task.env) });
+    diversity = await diversityProbe(own.prepared.policy, { envId: task.env, envOptions, seed: probeSeed, K: p.diversity.K, radius: probeRadius(task.env), renderer });
     if (!diffusion) {
       for (const batch of [1, p.nEnvs]) latency.push(await chunkLatency(own.prepared.policy, history, { sampler: 'deterministic', batch, reps: p.latency.reps }));
     }
@@ -285,7 +329,6 @@ async function latencyAndDiversity(ctx: Ctx, runDir: string): Promise<{ latency:
     for (const sampler of ['ddpm', p.latency.ddimSteps] as const) {
       const run = await loadRunPolicy(runDir, { ema: true, ddimSteps: sampler });
       try {
-        const history = startHistory(task.env, envOptions, ctx.seeds[0], run.cfg.policy.obsHorizon);
         for (const batch of [1, p.nEnvs]) {
           ctx.log(`  latency ${samplerOf(run.cfg)} batch ${batch}`);
           latency.push(await chunkLatency(run.prepared.policy, history, { sampler: samplerOf(run.cfg), batch, reps: p.latency.reps }));

@@ -1,14 +1,28 @@
 /**
  * Bench profiles: which tasks, policies, training seeds and evaluation budget one `npm run bench` covers.
  *
- *   smoke  the whole pipeline (collect → train → evaluate → report) in a few minutes: CI's regression check
- *   quick  the default: meaningful numbers in ≤ 30 minutes on 2 CPU cores (small networks, short training)
- *   paper  the original's configs (facts §3): DP-C [256,512,1024], DP-T 8×256, DDPM-100, 3 training seeds;
- *          days on a CPU, a GPU advised
+ *   smoke  the whole pipeline (collect → train → evaluate → report) in a few minutes: CI's regression check,
+ *          image Push-T included (a tiny image DP-C, so the pixel path runs too)
+ *   quick  the default: meaningful numbers in ≤ 30 minutes on 2 CPU cores (small networks, short training),
+ *          plus an image DP-C with a narrow encoder sized for ~15 minutes more
+ *   paper  the original's configs (facts §3): DP-C [256,512,1024], DP-T 8×256, DDPM-100, 3 training seeds, and
+ *          the image DP-C / DP-T of facts §3.2–3.4; days on a CPU, a GPU advised
  *
  * A trained row is one (task, policy) over `trainingSeeds`; each seed's run lives in its own
  * results/runs/<env>__<policy>__s<seed>__<cfgHash>/, so a bench killed mid-way resumes where it stopped
  * (finished runs and evaluations are reused when their config hash matches).
+ *
+ * What runs on a task (src/bench/schedule.ts):
+ * - Trained entries: by default every entry of `policies` the task's observation allows, as declared; an image
+ *   task (`pixels_agent_pos`) only those with an image encoder (DP-C, DP-T; never MLP-BC). A task's `trained`
+ *   names the entries it runs instead, each with its own overrides of the entry's `policy` / `train` parts —
+ *   the one way a task changes a trained entry. A task without `trained` runs the entries unchanged, so their
+ *   configs, and the hashes that name their runs, do not depend on what other tasks a profile has.
+ * - Expert and random rows act without looking at the observation (the expert from the env's state, random
+ *   actions uniformly), so on an image task they would repeat, episode for episode, the rows of a low-dim task
+ *   on the same env (same dynamics, same test seeds). They are scored once per env, on its low-dim task, and the
+ *   image rows are read against those; an image task whose env has no low-dim task in the profile scores them
+ *   itself (modes labelled from the env's state).
  */
 
 export type ProfileName = 'smoke' | 'quick' | 'paper';
@@ -16,11 +30,20 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['smoke', 'quick', 'paper']
 
 export interface TaskEntry {
   env: string;
-  obsType: 'state' | 'keypoints';
-  /** Demonstrations for this task (default: the profile's). */
+  /**
+   * What the policies see: the env's `state`, Push-T's `keypoints`, or `pixels_agent_pos` (the env's 96×96 camera
+   * image, rendered in headless Chromium, plus the agent's own position; policies with an image encoder only).
+   */
+  obsType: 'state' | 'keypoints' | 'pixels_agent_pos';
+  /** Demonstrations for this task (default: the profile's); tasks on one env must agree (one reference histogram per env). */
   demos?: number;
-  /** Scales every trained entry's steps (and checkpoint/validation intervals) for this task (default 1). */
+  /** Scales every trained entry's steps (and checkpoint/validation intervals) for this task, after `trained`'s overrides (default 1). */
   stepScale?: number;
+  /**
+   * The trained entries that run on this task, by policy id, each with this task's overrides (`{}`: as declared);
+   * rows keep the order of `policies`. Absent: every trained entry the observation allows, unchanged.
+   */
+  trained?: Partial<Record<TrainedPolicyId, TrainedOverride>>;
 }
 
 /** A row scored without training: the scripted expert (ceiling) or uniform random actions (floor). */
@@ -36,6 +59,17 @@ export interface TrainedEntry {
 }
 
 export type PolicyEntry = BaselineEntry | TrainedEntry;
+
+export type TrainedPolicyId = TrainedEntry['policy']['id'];
+
+/**
+ * What one task changes in a trained entry, merged over the entry's `policy` and `train` parts: objects field by
+ * field (`{ unet: { downDims: [32, 64] } }` keeps the entry's other U-Net fields), anything else replaced.
+ */
+export interface TrainedOverride {
+  policy?: Record<string, unknown>;
+  train?: Record<string, unknown>;
+}
 
 export interface BenchProfile {
   name: ProfileName;
@@ -59,11 +93,27 @@ export interface BenchProfile {
 
 const baselines: PolicyEntry[] = [{ kind: 'expert' }, { kind: 'random' }];
 
+/** quick's image DP-C: optimizer steps (batch 32). */
+const QUICK_IMAGE_STEPS = 1200;
+
+/** paper's image rows (facts §3.8: batch 64, lr 1e-4, 3,000 epochs; see the task's comment). */
+const PAPER_IMAGE_TRAIN = { steps: 1_340_000, batchSize: 64, microBatch: 16, lr: 1e-4, checkpointEvery: 22_300, valEvery: 22_300 };
+
 export const PROFILES: Record<ProfileName, BenchProfile> = {
   smoke: {
     name: 'smoke',
     description: 'the whole pipeline in a few minutes, tiny networks (CI regression check)',
-    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state' }],
+    tasks: [
+      { env: 'PushT-v0', obsType: 'keypoints' },
+      // The pixel pipeline end to end (images collected, rendered in every rollout step, encoded by a ResNet of width
+      // 16): a tiny image DP-C, meaningless as a score, there so CI runs every stage of an image row.
+      {
+        env: 'PushT-v0',
+        obsType: 'pixels_agent_pos',
+        trained: { diffusion_unet: { policy: { vision: { resnetWidth: 16, cropShape: [76, 76] } }, train: { steps: 30, batchSize: 8, microBatch: 4, checkpointEvery: 30, valEvery: 15 } } },
+      },
+      { env: 'BlockStack-v0', obsType: 'state' },
+    ],
     demos: 20,
     episodes: 10,
     nEnvs: 10,
@@ -89,7 +139,17 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
   quick: {
     name: 'quick',
     description: 'small networks, short training: meaningful numbers in about 30 minutes on 2 CPU cores',
-    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state', demos: 100, stepScale: 0.5 }],
+    tasks: [
+      { env: 'PushT-v0', obsType: 'keypoints' },
+      // Image DP-C on the quick U-Net with a ResNet-18 of width 16 (the original's 64 costs ~16× the FLOPs and ~95% of a
+      // step at batch 64, README Training): sized by steps/s on 2 cores for ~15 minutes of training (README, Bench).
+      {
+        env: 'PushT-v0',
+        obsType: 'pixels_agent_pos',
+        trained: { diffusion_unet: { policy: { vision: { resnetWidth: 16 } }, train: { steps: QUICK_IMAGE_STEPS, batchSize: 32, microBatch: 16, lr: 1e-3, checkpointEvery: QUICK_IMAGE_STEPS / 4, valEvery: QUICK_IMAGE_STEPS / 4 } } },
+      },
+      { env: 'BlockStack-v0', obsType: 'state', demos: 100, stepScale: 0.5 },
+    ],
     demos: 200,
     episodes: 50,
     nEnvs: 50,
@@ -97,15 +157,18 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
     lastK: 3,
     policies: [
       ...baselines,
+      // Sized by windows per second on 2 cores (README, Bench: how quick was sized): the U-Net [32,64,128] at batch 256
+      // takes ~850 windows/s where [64,128,256] at batch 64 took ~200, and on Push-T both reach the same score
+      // per window seen; DP-T 4×64 runs ~510 windows/s at batch 64.
       {
         kind: 'trained',
-        policy: { id: 'diffusion_unet', unet: { downDims: [64, 128, 256] }, inference: { scheduler: 'ddim', steps: 16 } },
-        train: { steps: 1200, batchSize: 64, microBatch: 32, lr: 1e-3, warmupSteps: 100, checkpointEvery: 400, valEvery: 200 },
+        policy: { id: 'diffusion_unet', unet: { downDims: [32, 64, 128], diffusionStepEmbedDim: 128 }, inference: { scheduler: 'ddim', steps: 16 } },
+        train: { steps: 4000, batchSize: 256, microBatch: 128, lr: 2e-3, warmupSteps: 100, checkpointEvery: 1000, valEvery: 500 },
       },
       {
         kind: 'trained',
-        policy: { id: 'diffusion_transformer', transformer: { nLayer: 4, nHead: 4, nEmb: 128 }, inference: { scheduler: 'ddim', steps: 16 } },
-        train: { steps: 1200, batchSize: 64, microBatch: 32, lr: 1e-3, warmupSteps: 100, checkpointEvery: 400, valEvery: 200 },
+        policy: { id: 'diffusion_transformer', transformer: { nLayer: 4, nHead: 4, nEmb: 64 }, inference: { scheduler: 'ddim', steps: 16 } },
+        train: { steps: 10000, batchSize: 64, microBatch: 32, lr: 1e-3, warmupSteps: 200, checkpointEvery: 2500, valEvery: 1000 },
       },
       { kind: 'trained', policy: { id: 'mlp_bc' }, train: { steps: 2000, batchSize: 64, lr: 1e-3, warmupSteps: 100, checkpointEvery: 500, valEvery: 250 } },
     ],
@@ -115,7 +178,26 @@ export const PROFILES: Record<ProfileName, BenchProfile> = {
   paper: {
     name: 'paper',
     description: "the original's configs (DP-C [256,512,1024], DP-T 8×256, DDPM-100, 3 training seeds); a GPU advised",
-    tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state' }],
+    tasks: [
+      { env: 'PushT-v0', obsType: 'keypoints' },
+      // The original's image Push-T (facts §3.2–3.4, §3.8): the encoder at its defaults (ResNet-18 of width 64, GroupNorm,
+      // 32-keypoint spatial softmax, 84×84 crops of 96×96), batch 64, lr 1e-4, 3,000 epochs; 200 demos ≈ 28.5k windows =
+      // 446 steps per epoch ≈ 1.34M steps, a checkpoint every 50 epochs. Micro-batches of 16 as every image run (wasm's
+      // heap); DP-C's 251 M-parameter U-Net does not fit wasm at all (README, Training): a GPU is needed.
+      {
+        env: 'PushT-v0',
+        obsType: 'pixels_agent_pos',
+        trained: {
+          // DP-C: diffusion step embedding 128, down dims [512, 1024, 2048] (the image config, facts §3.2).
+          diffusion_unet: { policy: { unet: { diffusionStepEmbedDim: 128, downDims: [512, 1024, 2048] } }, train: PAPER_IMAGE_TRAIN },
+          // DP-T: the hybrid (image) transformer's defaults (facts §3.3): horizon 10, attention dropout 0.3, weight decay
+          // 1e-3 on its Linear/attention weights (the encoder's 1e-6 is vision.weightDecay's default); warm-up 1000 as
+          // every DP-T. Table 8's Push-T row differs (Tp 16, dropout 0.01, weight decay 0.1: the keypoint row's recipe).
+          diffusion_transformer: { policy: { predictionHorizon: 10, weightDecay: 1e-3, transformer: { pDropAttn: 0.3 } }, train: PAPER_IMAGE_TRAIN },
+        },
+      },
+      { env: 'BlockStack-v0', obsType: 'state' },
+    ],
     demos: 200,
     episodes: 50,
     nEnvs: 50,

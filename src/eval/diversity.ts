@@ -9,6 +9,7 @@ import { wrapToPi } from '../../envs/push-t/expert.ts';
 import type { Policy, PredictOptions, ObsBatch } from '../../policies/core/policy.ts';
 import { actionDiversity, type ActionDiversity } from './multimodality.ts';
 import { startHistory, tileHistory } from './latency.ts';
+import type { Renderer } from '../render/renderer.ts';
 
 /**
  * Start states where more than one mode is reasonable, from the env's exact state. Push-T: the T must
@@ -54,10 +55,11 @@ export interface DiversityProbe extends ActionDiversity {
 
 type Sequencer = Policy & { predictSequence?: (obs: ObsBatch, opts?: PredictOptions) => Promise<Float32Array[]> };
 
-export async function diversityProbe(policy: Sequencer, o: { envId: string; envOptions: Record<string, unknown>; seed: number; K: number; radius: number; noiseSeedBase?: number }): Promise<DiversityProbe> {
+/** `renderer`: for envs with a camera (image policies), to draw the start's image. */
+export async function diversityProbe(policy: Sequencer, o: { envId: string; envOptions: Record<string, unknown>; seed: number; K: number; radius: number; noiseSeedBase?: number; renderer?: Renderer }): Promise<DiversityProbe> {
   if (!Number.isInteger(o.K) || o.K < 2) throw new Error(`diversityProbe: K must be an integer ≥ 2, got ${o.K}`);
   const { obsHorizon, actionDim: Da } = policy.config;
-  const obs = tileHistory(startHistory(o.envId, o.envOptions, o.seed, obsHorizon), obsHorizon, o.K);
+  const obs = tileHistory(await startHistory(o.envId, o.envOptions, o.seed, obsHorizon, o.renderer), obsHorizon, o.K);
   const noiseSeeds = Array.from({ length: o.K }, (_, k) => (o.noiseSeedBase ?? 0) + k);
   const seqs = policy.predictSequence ? await policy.predictSequence(obs, { noiseSeeds }) : await policy.predictChunk(obs, { noiseSeeds });
   const endpoints = seqs.flatMap((s) => Array.from(s.subarray(s.length - Da)));

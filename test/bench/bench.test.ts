@@ -1,10 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkpointSteps, runBench } from '../../src/bench/bench.ts';
 import type { BenchProfile } from '../../src/bench/profiles.ts';
 import { initBackend } from '../../src/backend.ts';
+import { ReplayBuffer } from '../../src/data/replay-buffer.ts';
+import type { EvalInfo } from '../../src/eval/evaluate.ts';
+import { Renderer } from '../../src/render/renderer.ts';
+import { sceneFor } from '../../src/render/scenes.ts';
+import { makeEnv } from '../../envs/index.ts';
 import { parseRunConfig, runDirOf, trainRun } from '../../src/train/run.ts';
 
 // A profile small enough for a unit test: every stage runs, nothing is meaningful.
@@ -74,4 +79,88 @@ describe('runBench', () => {
     expect(again.filter((l) => l.includes('reusing')).length).toBe(1 + 2 + 2 * 2); // random eval; 2 runs; 2 × 2 evaluations
     expect(lb2.rows).toEqual(lb.rows);
   }, 180_000);
+
+  // The image task alone: no low-dim task scores PushT-v0's baselines, so it scores random itself (modes from the
+  // state); MLP-BC is in the profile but cannot see images. A tiny DP-C (ResNet width 16) trains 2 steps.
+  const imageTiny: BenchProfile = {
+    ...tiny,
+    tasks: [{ env: 'PushT-v0', obsType: 'pixels_agent_pos', demos: 3, trained: { diffusion_unet: { policy: { vision: { resnetWidth: 16, cropShape: [72, 72] } }, train: { steps: 2, batchSize: 4, microBatch: 2 } } } }],
+    trainingSeeds: [0],
+    lastK: 1,
+    policies: [...tiny.policies, { kind: 'trained', policy: { id: 'mlp_bc', width: 16, depth: 1 }, train: { steps: 2, batchSize: 4 } }],
+  };
+  const launches = () => vi.spyOn(Renderer, 'launch');
+  const expectClosed = async (r: Renderer) => {
+    const env = makeEnv('PushT-v0');
+    env.reset({ seed: 0 });
+    await expect(r.render(sceneFor('PushT-v0'), [env.frame()], { width: 96, height: 96 })).rejects.toThrow(/after close\(\)/);
+    env.close();
+  };
+  const readJson = <T,>(...parts: string[]) => JSON.parse(readFileSync(path.join(...parts), 'utf8')) as T;
+
+  it('an image task: collects images once, trains and evaluates its DP-C on rendered pixels, probes it, with one renderer it closes; a second bench launches none', async () => {
+    const imgDir = path.join(dir, 'image');
+    const spy = launches();
+    try {
+      const lb = await runBench({ profile: imageTiny, resultsDir: imgDir, seedStart: 100000, updateReadme: false, log: () => undefined });
+      expect(lb.rows.map((r) => [r.policy, r.obs])).toEqual([['random', 'pixels_agent_pos'], ['diffusion_unet', 'pixels_agent_pos']]);
+      // One browser for the whole task, closed at its end.
+      expect(spy).toHaveBeenCalledTimes(1);
+      await expectClosed(await spy.mock.results[0].value);
+
+      // One PushT-v0 dataset, with camera images: the bench collected it and training reused it.
+      const datasets = readdirSync(path.join(imgDir, 'datasets'));
+      expect(datasets).toHaveLength(1);
+      const buf = await ReplayBuffer.load(path.join(imgDir, 'datasets', datasets[0], 'replay.zarr'));
+      expect(buf.get('img').perStep).toEqual([96, 96, 3]);
+      expect(buf.nEpisodes).toBe(3);
+
+      const dp = lb.rows[1];
+      const cfg = readJson<{ obsType: string; policy: { vision: { resnetWidth: number } } }>(imgDir, dp.run!, 'config.json');
+      expect(cfg.obsType).toBe('pixels_agent_pos');
+      expect(cfg.policy.vision.resnetWidth).toBe(16);
+      // The rollouts were drawn by Chromium (evaluate records the browser), and every episode has a mode label from the state.
+      for (const row of lb.rows) {
+        const info = readJson<EvalInfo>(imgDir, row.evalInfo);
+        expect(info.renderer?.browser, row.policy).toMatch(/Chrome/);
+        expect(info.per_episode.every((e) => ['cw', 'ccw', 'none'].includes(e.mode!)), row.policy).toBe(true);
+      }
+      expect(dp.latency!.map((l) => `${l.sampler}@${l.batch}`)).toEqual(['ddpm100@1', 'ddpm100@2', 'ddim2@1', 'ddim2@2']);
+      expect(dp.diversity!.K).toBe(4);
+      expect(dp.diversity!.endpoints).toHaveLength(4 * 2);
+
+      spy.mockClear();
+      const lb2 = await runBench({ profile: imageTiny, resultsDir: imgDir, seedStart: 100000, updateReadme: false, log: () => undefined });
+      expect(spy).not.toHaveBeenCalled(); // everything reused: nothing to draw
+      expect(lb2.rows).toEqual(lb.rows);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 300_000);
+
+  it("refuses a profile whose run configs do not parse before it launches or collects anything", async () => {
+    const spy = launches();
+    try {
+      const broken: BenchProfile = { ...imageTiny, tasks: [{ ...imageTiny.tasks[0], trained: { diffusion_unet: { policy: { vision: { resnetWidth: 20 } } } } }] };
+      await expect(runBench({ profile: broken, resultsDir: path.join(dir, 'broken'), seedStart: 100000, updateReadme: false, log: () => undefined })).rejects.toThrow(/resnetWidth/);
+      expect(spy).not.toHaveBeenCalled();
+      expect(existsSync(path.join(dir, 'broken'))).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("closes an image task's renderer when a stage fails after launching it", async () => {
+    const spy = launches();
+    const render = vi.spyOn(Renderer.prototype, 'render').mockRejectedValue(new Error('injected render failure'));
+    try {
+      await expect(runBench({ profile: imageTiny, resultsDir: path.join(dir, 'failing'), seedStart: 100000, updateReadme: false, log: () => undefined })).rejects.toThrow(/injected render failure/);
+      expect(spy).toHaveBeenCalledTimes(1); // for the demonstrations' images
+      render.mockRestore();
+      await expectClosed(await spy.mock.results[0].value);
+    } finally {
+      render.mockRestore();
+      spy.mockRestore();
+    }
+  }, 120_000);
 });
