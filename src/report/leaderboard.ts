@@ -78,9 +78,9 @@ export function leaderboardMarkdown(lb: Leaderboard): string {
     if (!r.latency?.length) return [];
     const bySampler = new Map<string, string[]>();
     for (const l of r.latency) bySampler.set(l.sampler, [...(bySampler.get(l.sampler) ?? []), `${l.ms_median.toFixed(1)} ms @ batch ${l.batch}`]);
-    return [...bySampler].map(([sampler, cells]) => `| ${r.env} | ${r.policy} | ${sampler} | ${cells.join(' · ')} |`);
+    return [...bySampler].map(([sampler, cells]) => `| ${r.env} | ${r.policy} | ${r.obs} | ${sampler} | ${cells.join(' · ')} |`);
   });
-  const latency = lat.length ? ['', 'Latency (median ms per action chunk, one batched policy call):', '', '| env | policy | sampler | ms per chunk |', '|---|---|---|---|', ...lat] : [];
+  const latency = lat.length ? ['', 'Latency (median ms per action chunk, one batched policy call):', '', '| env | policy | obs | sampler | ms per chunk |', '|---|---|---|---|---|', ...lat] : [];
   return [`_${lb.protocol}_`, '', head, sep, ...rows, ...latency, ''].join('\n');
 }
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../src/render/browser.ts';
 import { readLeaderboard, writeLeaderboard } from '../../src/report/leaderboard.ts';
 import { ROOT } from '../../src/util/env-info.ts';
-import { DP_RUN, LEADERBOARD, RANDOM_RUN, TRAIN_LOG, writeFixtureRuns } from './report-fixture.ts';
+import { DP_RUN, IMAGE_ROW, IMAGE_RUN, LEADERBOARD, RANDOM_RUN, TRAIN_LOG, writeFixtureRuns } from './report-fixture.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dpbench-report-'));
 const requests: string[] = [];
@@ -232,5 +232,43 @@ describe('results/index.html', () => {
     expect((await tableRows(page)).map((r) => r.policy)).toEqual(['random', 'diffusion_unet', 'expert']);
     expect(problems).toEqual([]);
     await page.close();
+  });
+});
+
+describe('results/index.html and leaderboard.md with an image row', () => {
+  it('show the image DP-C beside the keypoint one: its obs in the tables, its own label in the plots and learning curves', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dpbench-report-image-'));
+    try {
+      const [rnd, dp, stack] = LEADERBOARD.rows;
+      const lb = { ...LEADERBOARD, rows: [rnd, dp, IMAGE_ROW, stack] };
+      writeFixtureRuns(dir, lb.rows);
+      await writeLeaderboard(dir, lb);
+      const { page, problems } = await open(`file://${path.join(dir, 'index.html')}`);
+      const rows = await tableRows(page);
+      // The policy cell is the row's label: a policy with two rows on one env is named by its observation too.
+      expect(rows.map((r) => [r.policy, r.obs])).toEqual([['random', 'state'], ['diffusion_unet · keypoints', 'keypoints'], ['diffusion_unet · pixels_agent_pos', 'pixels_agent_pos'], ['expert', 'state']]);
+      expect(rows[2]['mean max score [95% CI]']).toBe('0.400 [0.30, 0.50]');
+      // The plots use the same labels.
+      const labels = await page.$$eval('svg[data-plot="scores-PushT-v0"] .role-axis-label text', (ts) => ts.map((t) => t.textContent));
+      expect(labels).toEqual(expect.arrayContaining(['random', 'diffusion_unet · keypoints', 'diffusion_unet · pixels_agent_pos']));
+      const bars = await marks(page, 'scores-PushT-v0', 'bar');
+      expect(bars.filter((b) => b.href === IMAGE_ROW.evalInfo)).toHaveLength(3);
+      const modeBars = await marks(page, 'modes-PushT-v0', 'bar');
+      expect(modeBars.filter((b) => b.href === IMAGE_ROW.evalInfo)).toHaveLength(3); // cw, ccw, none
+      // One learning curve per trained run, captioned with its label and linked to its log.
+      const captions = await page.$$eval('#curves ~ .plots figcaption', (fs) => fs.map((f) => f.textContent));
+      expect(captions).toEqual([`PushT-v0 · diffusion_unet · keypoints: ${DP_RUN.slice(5)}/train_log.jsonl`, `PushT-v0 · diffusion_unet · pixels_agent_pos: ${IMAGE_RUN.slice(5)}/train_log.jsonl`]);
+      expect(problems).toEqual([]);
+      await page.close();
+
+      const md = readFileSync(path.join(dir, 'leaderboard.md'), 'utf8');
+      expect(md).toContain('| PushT-v0 | diffusion_unet | pixels_agent_pos | 50 | 0.400 [0.30, 0.50] |');
+      // The latency table tells the two DP-C rows apart by their observation.
+      expect(md).toContain('| env | policy | obs | sampler | ms per chunk |');
+      expect(md).toContain('| PushT-v0 | diffusion_unet | keypoints | ddim8 | 20.0 ms @ batch 1 |');
+      expect(md).toContain('| PushT-v0 | diffusion_unet | pixels_agent_pos | ddim16 | 60.0 ms @ batch 1 |');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

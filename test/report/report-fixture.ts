@@ -10,6 +10,7 @@ import type { Leaderboard } from '../../src/report/leaderboard.ts';
 export const RANDOM_RUN = 'runs/PushT-v0__random__s0__aaaa1111';
 export const DP_RUN = 'runs/PushT-v0__diffusion_unet__s0__bbbb2222';
 export const STACK_RUN = 'runs/BlockStack-v0__expert__s0__cccc3333';
+export const IMAGE_RUN = 'runs/PushT-v0__diffusion_unet__s0__dddd4444';
 
 /** 12 log lines every 50 steps, validation every 4th line; losses in (0, 1]. */
 export const TRAIN_LOG = Array.from({ length: 12 }, (_, i) => ({
@@ -84,9 +85,27 @@ const json = (file: string, v: unknown) => {
   writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
 };
 
-/** Writes the run folders of LEADERBOARD under `resultsDir` (the leaderboard itself is the test's to write). */
-export function writeFixtureRuns(resultsDir: string): void {
-  for (const row of LEADERBOARD.rows) {
+/** An image DP-C row (obs pixels_agent_pos): the same policy as the keypoint row, another observation, another run. */
+export const IMAGE_ROW: Leaderboard['rows'][number] = {
+  env: 'PushT-v0',
+  policy: 'diffusion_unet',
+  obs: 'pixels_agent_pos',
+  episodes: 50,
+  avgMaxReward: { value: 0.4, low: 0.3, high: 0.5 },
+  successRate: { value: 0.2, low: 0.11, high: 0.33 },
+  avgFinalCoverage: { value: 0.3, low: 0.2, high: 0.43 },
+  avgLength: 250,
+  modes: { histogram: { cw: 30, ccw: 15 }, none: 5, jsToDemos: 0.02, entropy: 0.918, commitment: 0.9, switchRate: 0.1 },
+  evalInfo: `${IMAGE_RUN}/eval/001200-ddim16/eval_info.json`,
+  run: IMAGE_RUN,
+  trainingSeeds: { seeds: [0], avgMaxReward: { mean: 0.4, std: 0, values: [0.4] }, successRate: { mean: 0.2, std: 0, values: [0.2] } },
+  checkpoints: { lastK: 3, steps: 1200, sampler: 'ddim16', meanOfLastK: { mean: 0.35, std: 0, values: [0.35] }, bestOfLastK: { mean: 0.4, std: 0, values: [0.4] } },
+  latency: [{ sampler: 'ddim16', batch: 1, ms_mean: 61.5, ms_median: 60, reps: 3 }],
+};
+
+/** Writes the run folders of `rows` (default LEADERBOARD's) under `resultsDir`, a training log in each trained row's (the leaderboard itself is the test's to write). */
+export function writeFixtureRuns(resultsDir: string, rows: Leaderboard['rows'] = LEADERBOARD.rows): void {
+  for (const row of rows) {
     const evalDir = path.join(resultsDir, path.dirname(row.evalInfo));
     const runDir = path.dirname(path.dirname(evalDir));
     const episodes = Array.from({ length: 3 }, (_, i) => ({ seed: 100000 + i, noiseSeed: 100000 + i, maxReward: 0.5, success: false, maxCoverage: 0.45, finalCoverage: 0.4, length: 300, terminated: false, truncated: true, mode: 'cw' }));
@@ -95,8 +114,8 @@ export function writeFixtureRuns(resultsDir: string): void {
     json(path.join(evalDir, 'eval_info.json'), { env: row.env, policy: row.policy, seeds: { first: 100000, count: 3 }, per_episode: episodes, aggregated: { n_episodes: 3 } });
     writeFileSync(path.join(evalDir, 'episodes.jsonl'), episodes.map((e) => JSON.stringify(e)).join('\n') + '\n');
   }
+  for (const row of rows) if (row.trainingSeeds) writeFileSync(path.join(resultsDir, row.run!, 'train_log.jsonl'), TRAIN_LOG.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const dp = path.join(resultsDir, DP_RUN);
-  writeFileSync(path.join(dp, 'train_log.jsonl'), TRAIN_LOG.map((l) => JSON.stringify(l)).join('\n') + '\n');
   json(path.join(dp, 'eval', 'probes-0123abcd.json'), { latency: [], diversity: null });
   for (const seed of [100000, 100001]) {
     mkdirSync(path.join(dp, 'eval', '000600-ddim8', 'videos'), { recursive: true });
