@@ -262,7 +262,7 @@ describe('results/index.html and leaderboard.md with an image row', () => {
       await page.close();
 
       const md = readFileSync(path.join(dir, 'leaderboard.md'), 'utf8');
-      expect(md).toContain('| PushT-v0 | diffusion_unet | pixels_agent_pos | 50 | 0.400 [0.30, 0.50] |');
+      expect(md).toContain('| PushT-v0 | diffusion_unet | pixels_agent_pos | 100 | 0.400 [0.30, 0.50] |');
       // The latency table tells the two DP-C rows apart by their observation.
       expect(md).toContain('| env | policy | obs | sampler | ms per chunk |');
       expect(md).toContain('| PushT-v0 | diffusion_unet | keypoints | ddim8 | 20.0 ms @ batch 1 |');
