@@ -23,6 +23,8 @@ interface Fixture<C, Case> {
   parameter_count: number;
   other_parameter_counts?: { config: C; parameter_count: number }[];
   cases: (Case & { name: string; k: number[]; x: number[][][]; y: number[][][] })[];
+  /** torch's backward of sum(out · probe) for the named case: dx here, every parameter's in <stem>.grad.safetensors. */
+  gradient: { case: string; probe: number[][][]; dx: number[][][] };
 }
 
 const readJson = <T>(name: string): T => JSON.parse(readFileSync(FIXTURES + name, 'utf8')) as T;
@@ -49,6 +51,38 @@ function relErr(what: string, ours: tf.Tensor, torch: number[][][]): number {
     console.log(`${what}: max |ours − torch| = ${err.toExponential(2)}, max |torch| = ${scale.toFixed(3)}, ratio ${(err / scale).toExponential(2)}`);
     return err / scale;
   });
+}
+
+/**
+ * Our gradients of sum(net(x) · probe) — every parameter's and the input's — against torch autograd's for the
+ * same weights and inputs: the whole backward at once (custom gradients, masks, layouts), not one layer at a time.
+ */
+function expectTorchGradients(net: Module, stem: string, fx: Fixture<unknown, object>, forward: (x: tf.Tensor) => tf.Tensor): void {
+  const g = fx.gradient;
+  const c = fx.cases.find((k) => k.name === g.case)!;
+  const want = loadSafetensors(FIXTURES + `${stem}.grad.safetensors`).tensors;
+  const vars = [...net.namedParameters()];
+  const before = tf.memory().numTensors;
+  const worst: string[] = [];
+  tf.tidy(() => {
+    const x = tf.tensor3d(c.x);
+    const probe = tf.tensor3d(g.probe);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(x), probe)) as tf.Scalar, vars.map(([, v]) => v));
+    for (const [name, v] of vars) {
+      const t = want.get(name)!;
+      const torch = tf.tensor(t.data, t.shape, 'float32');
+      const err = tf.max(tf.abs(tf.sub(grads[v.name], torch))).dataSync()[0];
+      const scale = tf.max(tf.abs(torch)).dataSync()[0];
+      expect(scale, `${stem}: torch's gradient of ${name} is all zeros (the probe does not reach it)`).toBeGreaterThan(0);
+      expect(err / scale, `${stem}: gradient of ${name}, max |ours − torch| ${err.toExponential(2)} of max |torch| ${scale.toExponential(2)}`).toBeLessThan(1e-4);
+      worst.push(`${(err / scale).toExponential(1)} ${name}`);
+    }
+    const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(forward(xx), probe)))(x);
+    expect(relErr(`${stem} d/dx vs torch`, dx, g.dx)).toBeLessThan(1e-4);
+  });
+  worst.sort((a, b) => Number(b.split(' ')[0]) - Number(a.split(' ')[0]));
+  console.log(`${stem}: ${vars.length} parameter gradients vs torch, largest relative errors: ${worst.slice(0, 3).join(', ')}`);
+  expect(tf.memory().numTensors).toBe(before);
 }
 
 beforeAll(async () => {
@@ -78,6 +112,14 @@ describe('ConditionalUnet1D equals a PyTorch U-Net (shared/anchors Unet1D)', () 
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
   });
+
+  it("every parameter's gradient and the input's equal torch autograd's (loss = sum(out · probe))", () => {
+    const net = new ConditionalUnet1D(fx.config, makeInit(0));
+    loadWeights(net, 'unet1d.safetensors');
+    const c = fx.cases.find((k) => k.name === fx.gradient.case)!;
+    expectTorchGradients(net, 'unet1d', fx, (x) => net.forward(x as tf.Tensor3D, tf.tensor1d(c.k), tf.tensor2d(c.global_cond)));
+    net.dispose();
+  });
 });
 
 describe('TransformerForDiffusion equals a PyTorch nn.TransformerDecoder model (shared/anchors TFD)', () => {
@@ -93,6 +135,14 @@ describe('TransformerForDiffusion equals a PyTorch nn.TransformerDecoder model (
       expect(err, c.name).toBeLessThan(1e-4);
     }
     expect(tf.memory().numTensors).toBe(before);
+    net.dispose();
+  });
+
+  it("every parameter's gradient and the input's equal torch autograd's (loss = sum(out · probe), eval mode)", () => {
+    const net = new TransformerForDiffusion(fx.config, makeInit(0));
+    loadWeights(net, 'transformer.safetensors');
+    const c = fx.cases.find((k) => k.name === fx.gradient.case)!;
+    expectTorchGradients(net, 'transformer', fx, (x) => net.forward(x as tf.Tensor3D, tf.tensor1d(c.k), tf.tensor3d(c.obs)));
     net.dispose();
   });
 });
