@@ -53,6 +53,13 @@ function relErr(what: string, ours: tf.Tensor, torch: number[][][]): number {
   });
 }
 
+/** Every case's output within 1e-4 of torch's output scale, no tensor left behind. */
+function expectTorchOutputs<C, Case>(what: string, fx: Fixture<C, Case>, forward: (c: Fixture<C, Case>['cases'][number]) => tf.Tensor): void {
+  const before = tf.memory().numTensors;
+  for (const c of fx.cases) expect(tf.tidy(() => relErr(`${what} vs torch, ${c.name}`, forward(c), c.y)), c.name).toBeLessThan(1e-4);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
 /**
  * Our gradients of sum(net(x) · probe) — every parameter's and the input's — against torch autograd's for the
  * same weights and inputs: the whole backward at once (custom gradients, masks, layouts), not one layer at a time.
@@ -104,12 +111,7 @@ describe('ConditionalUnet1D equals a PyTorch U-Net (shared/anchors Unet1D)', () 
   it(`forward equals torch's within 1e-4 of the output scale (${fx.cases.map((c) => c.name).join(', ')}; steps 0 and 99 included)`, () => {
     const net = new ConditionalUnet1D(fx.config, makeInit(0));
     loadWeights(net, 'unet1d.safetensors');
-    const before = tf.memory().numTensors;
-    for (const c of fx.cases) {
-      const err = tf.tidy(() => relErr(`ConditionalUnet1D vs torch, ${c.name}`, net.forward(tf.tensor3d(c.x), tf.tensor1d(c.k), tf.tensor2d(c.global_cond)), c.y));
-      expect(err, c.name).toBeLessThan(1e-4);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    expectTorchOutputs('ConditionalUnet1D', fx, (c) => net.forward(tf.tensor3d(c.x), tf.tensor1d(c.k), tf.tensor2d(c.global_cond)));
     net.dispose();
   });
 
@@ -129,12 +131,7 @@ describe('TransformerForDiffusion equals a PyTorch nn.TransformerDecoder model (
     const net = new TransformerForDiffusion(fx.config, makeInit(0));
     expect(net.parameterCount()).toBe(fx.parameter_count);
     loadWeights(net, 'transformer.safetensors');
-    const before = tf.memory().numTensors;
-    for (const c of fx.cases) {
-      const err = tf.tidy(() => relErr(`TransformerForDiffusion vs torch, ${c.name}`, net.forward(tf.tensor3d(c.x), tf.tensor1d(c.k), tf.tensor3d(c.obs)), c.y));
-      expect(err, c.name).toBeLessThan(1e-4);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    expectTorchOutputs('TransformerForDiffusion', fx, (c) => net.forward(tf.tensor3d(c.x), tf.tensor1d(c.k), tf.tensor3d(c.obs)));
     net.dispose();
   });
 
