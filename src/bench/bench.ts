@@ -10,7 +10,7 @@
  * start image — shared by all of them, and closed when the task ends, also on an error; a task whose
  * stages are all reused launches none.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeEnv } from '../../envs/index.ts';
 import { RandomPolicy } from '../../policies/baselines/random.ts';
@@ -30,6 +30,7 @@ import type { EpisodeRecord } from '../eval/rollout.ts';
 import { Renderer } from '../render/renderer.ts';
 import { writeLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
 import { parseRunConfig, runDirOf, trainRun, type RunConfig } from '../train/run.ts';
+import { lastCheckpointStep } from '../train/checkpoint.ts';
 import { envInfo, ROOT } from '../util/env-info.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { cfgHash, stableStringify } from '../util/hash.ts';
@@ -58,11 +59,6 @@ export function checkpointSteps(runDir: string): string[] {
 }
 
 /** The step of a run's last checkpoint (0 when it has none). */
-function lastStep(runDir: string): number {
-  const link = path.join(runDir, 'checkpoints', 'last');
-  return existsSync(link) ? Number(readlinkSync(link)) : 0;
-}
-
 interface Ctx {
   o: BenchOptions;
   p: BenchProfile;
@@ -232,7 +228,7 @@ function cameraSide(task: TaskEntry): number | undefined {
 /** Trains (or resumes, or reuses) one run to its last step; returns the run folder. */
 async function ensureTrained(ctx: Ctx, cfg: RunConfig): Promise<string> {
   const runDir = runDirOf(ctx.o.resultsDir, cfg);
-  const done = lastStep(runDir);
+  const done = lastCheckpointStep(runDir);
   if (done >= cfg.train.steps) {
     ctx.log(`  reusing ${path.relative(ctx.o.resultsDir, runDir)} (trained to step ${done})`);
     return runDir;
@@ -241,7 +237,7 @@ async function ensureTrained(ctx: Ctx, cfg: RunConfig): Promise<string> {
   if (done > 0 && existsSync(configFile) && stableStringify(JSON.parse(readFileSync(configFile, 'utf8'))) !== stableStringify(cfg)) {
     throw new Error(`bench: ${runDir} holds another config; remove it to retrain`);
   }
-  const bar = progress(`[${ctx.p.name}] train ${cfg.policy.id} s${cfg.train.seed}${done > 0 ? ` (resumed at ${done})` : ''}`, cfg.train.steps);
+  const bar = progress(`[${ctx.p.name}] train ${cfg.policy.id} s${cfg.train.seed}${done > 0 ? ` (resumed at ${done})` : ''}`, cfg.train.steps, { from: done });
   const { prepared } = await trainRun(cfg, {
     resultsDir: ctx.o.resultsDir,
     resume: done > 0,
@@ -305,7 +301,7 @@ async function trainedRow(ctx: Ctx, entry: TrainedEntry): Promise<LeaderboardRow
  */
 async function latencyAndDiversity(ctx: Ctx, runDir: string): Promise<{ latency: LatencyRow[]; diversity?: DiversityProbe }> {
   const { p, task } = ctx;
-  const cached = path.join(runDir, 'eval', `probes-${cfgHash({ last: lastStep(runDir), latency: p.latency, diversity: p.diversity, nEnvs: p.nEnvs, seeds: ctx.seeds })}.json`);
+  const cached = path.join(runDir, 'eval', `probes-${cfgHash({ last: lastCheckpointStep(runDir), latency: p.latency, diversity: p.diversity, nEnvs: p.nEnvs, seeds: ctx.seeds })}.json`);
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as { latency: LatencyRow[]; diversity?: DiversityProbe };
   const envOptions = { obsType: task.obsType };
   const renderer = ctx.renderer ? await ctx.renderer() : undefined;

@@ -24,7 +24,8 @@ import { PROFILE_NAMES, profile } from '../bench/profiles.ts';
 import { collect, collectConfig } from '../collect/collect.ts';
 import { evalProgress, progress } from '../util/progress.ts';
 import { BACKENDS, initBackend, type BackendChoice } from '../backend.ts';
-import { parseRunConfig, trainRun } from '../train/run.ts';
+import { parseRunConfig, runDirOf, trainRun } from '../train/run.ts';
+import { lastCheckpointStep } from '../train/checkpoint.ts';
 import { evalRun } from '../eval/eval-run.ts';
 import { leaderboardMarkdown, readLeaderboard, writeLeaderboard } from '../report/leaderboard.ts';
 import { ROOT } from '../util/env-info.ts';
@@ -173,9 +174,10 @@ program
     const backend = await initBackend(o.backend as BackendChoice);
     console.error(`backend: ${backend.name}${backend.details.adapter ? ` (${JSON.stringify(backend.details.adapter)})` : ''}`);
     let collectBar: ReturnType<typeof progress> | null = null;
-    const bar = progress(`train ${cfg.policy.id}`, cfg.train.steps);
+    const resultsDir = path.resolve(o.results);
+    const bar = progress(`train ${cfg.policy.id}`, cfg.train.steps, { from: o.resume ? lastCheckpointStep(runDirOf(resultsDir, cfg)) : 0 });
     const { runDir, result, prepared } = await trainRun(cfg, {
-      resultsDir: path.resolve(o.results),
+      resultsDir,
       resume: o.resume,
       onCollect: (done, total) => {
         collectBar ??= progress(`collect ${cfg.env}`, total);

@@ -50,6 +50,12 @@ export function saveCheckpoint(runDir: string, c: CheckpointContents): string {
   return final;
 }
 
+/** The step of a run's last checkpoint (0 when it has none). */
+export function lastCheckpointStep(runDir: string): number {
+  const link = path.join(runDir, 'checkpoints', 'last');
+  return existsSync(link) ? Number(readlinkSync(link)) : 0;
+}
+
 /** Resolves a checkpoint folder: a run folder (its `checkpoints/last`), a checkpoints folder, or a step folder. */
 export function resolveCheckpoint(p: string): string {
   const candidates = [path.join(p, 'checkpoints', 'last'), path.join(p, 'last'), p];

@@ -9,14 +9,19 @@ export interface Progress {
   stop(): void;
 }
 
-export function progress(label: string, total: number, opts: { intervalS?: number; stream?: NodeJS.WriteStream } = {}): Progress {
+/**
+ * `from`: where the loop starts (a resumed run's step), so the rate and the ETA count only the work done
+ * here — a run resumed at step 1,500 of 6,000 is not 25% done in its first seconds.
+ */
+export function progress(label: string, total: number, opts: { intervalS?: number; stream?: NodeJS.WriteStream; from?: number } = {}): Progress {
+  const from = opts.from ?? 0;
   const stream = opts.stream ?? process.stderr;
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       { format: `${label} [{bar}] {value}/{total} {status} | {duration_formatted} elapsed, ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 20 },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { status: '' });
+    bar.start(total, from, { status: '' });
     return {
       update: (done, fields) => bar.update(done, { status: formatFields(fields) }),
       stop: () => bar.stop(),
@@ -31,8 +36,9 @@ export function progress(label: string, total: number, opts: { intervalS?: numbe
       if (now - last < intervalMs && done !== total) return;
       last = now;
       const el = (now - start) / 1000;
-      const eta = done > 0 ? `${((el / done) * (total - done)).toFixed(0)}s` : '?';
-      stream.write(`${label} ${done}/${total} ${formatFields(fields)} | ${el.toFixed(0)}s elapsed, ETA ${eta}\n`);
+      const eta = done > from ? `${((el / (done - from)) * (total - done)).toFixed(0)}s` : '?';
+      const f = formatFields(fields);
+      stream.write(`${label} ${done}/${total}${f ? ` ${f}` : ''} | ${el.toFixed(0)}s elapsed, ETA ${eta}\n`);
     },
     stop() {},
   };
