@@ -70,7 +70,7 @@ program
 program
   .command('bench')
   .description('one bench profile end to end (collect → train → evaluate → report): results/leaderboard.{json,md}, index.html')
-  .option('--profile <name>', `${PROFILE_NAMES.join(', ')} (smoke: the pipeline in minutes; quick: ~30 min on 2 CPU cores; paper: the original's configs)`, 'quick')
+  .option('--profile <name>', `${PROFILE_NAMES.join(', ')} (smoke: the pipeline in minutes; quick: ~2 h on 2 CPU cores; paper: the original's configs)`, 'quick')
   .option('--episodes <n>', "test episodes per row (default: the profile's)", positiveInt('--episodes'))
   .option('--seed-start <n>', 'first test seed', nonNegativeInt('--seed-start'), 100000)
   .option('--results <dir>', 'results folder (default: results/ for quick, results/<profile>/ otherwise)')
