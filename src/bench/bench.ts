@@ -58,7 +58,6 @@ export function checkpointSteps(runDir: string): string[] {
     .sort();
 }
 
-/** The step of a run's last checkpoint (0 when it has none). */
 interface Ctx {
   o: BenchOptions;
   p: BenchProfile;
