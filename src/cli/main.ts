@@ -26,6 +26,7 @@ import { evalProgress, progress } from '../util/progress.ts';
 import { BACKENDS, initBackend, type BackendChoice } from '../backend.ts';
 import { parseRunConfig, runDirOf, trainRun } from '../train/run.ts';
 import { lastCheckpointStep } from '../train/checkpoint.ts';
+import { DEFAULT_TRAIN_ENV, mergeTrainFlags } from './train-flags.ts';
 import { evalRun } from '../eval/eval-run.ts';
 import { leaderboardMarkdown, readLeaderboard, writeLeaderboard } from '../report/leaderboard.ts';
 import { ROOT } from '../util/env-info.ts';
@@ -142,7 +143,7 @@ program
   .command('train')
   .description('train a policy on expert demonstrations (collected or reused) into results/runs/<env>__<policy>__s<seed>__<cfgHash>/')
   .option('--config <file>', 'run config JSON (see src/train/run.ts RunConfig); flags below override it')
-  .option('--env <id>', 'env id', 'PushT-v0')
+  .option('--env <id>', `env id (default: the config's, else ${DEFAULT_TRAIN_ENV})`)
   .option('--policy <id>', 'diffusion_unet (DP-C), diffusion_transformer (DP-T) or mlp_bc (the MLP-BC baseline)')
   .option('--obs <type>', 'observation type: state, keypoints or pixels_agent_pos (camera image + agent position; diffusion policies)')
   .option('--episodes <n>', 'demonstrations to train on', positiveInt('--episodes'))
@@ -160,14 +161,10 @@ program
   .option('--resume', 'continue an interrupted run with the same config', false)
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
   .option('--results <dir>', 'results folder', path.join(ROOT, 'results'))
-  .action(async (o: { config?: string; env: string; policy?: string; obs?: string; episodes?: number; steps?: number; batchSize?: number; lr?: number; downDims?: number[]; seed?: number; microBatch?: number; workers?: number; resume: boolean; backend: string; results: string }) => {
-    const base = o.config ? (JSON.parse(readFileSync(o.config, 'utf8')) as Record<string, any>) : {};
-    const raw: Record<string, any> = { ...base, env: o.env ?? base.env };
-    raw.policy = { ...(base.policy ?? {}), ...(o.policy ? { id: o.policy } : {}) };
-    if (o.downDims) raw.policy.unet = { ...(raw.policy.unet ?? {}), downDims: o.downDims };
-    if (o.obs) raw.obsType = o.obs;
-    if (o.episodes) raw.dataset = { ...(base.dataset ?? {}), episodes: o.episodes };
-    raw.train = { ...(base.train ?? {}), ...(o.steps ? { steps: o.steps } : {}), ...(o.batchSize ? { batchSize: o.batchSize } : {}), ...(o.lr ? { lr: o.lr } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}), ...(o.workers ? { workers: o.workers } : {}) };
+  .action(async (o: { config?: string; env?: string; policy?: string; obs?: string; episodes?: number; steps?: number; batchSize?: number; lr?: number; downDims?: number[]; seed?: number; microBatch?: number; workers?: number; resume: boolean; backend: string; results: string }) => {
+    const base = o.config ? readJson(o.config, '--config') : {};
+    if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new InvalidArgumentError(`--config: ${o.config} must hold a JSON object (a run config), got ${Array.isArray(base) ? 'an array' : JSON.stringify(base)}`);
+    const raw = mergeTrainFlags(base as Record<string, unknown>, o);
     if (!raw.policy.id) throw new InvalidArgumentError('--policy is required (diffusion_unet, diffusion_transformer or mlp_bc), or a config with policy.id');
     if (!raw.train.steps) throw new InvalidArgumentError('--steps is required, or a config with train.steps');
     const cfg = parseRunConfig(raw);
