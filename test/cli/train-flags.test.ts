@@ -29,6 +29,7 @@ describe('dpbench train: config file and flags', () => {
     expect(cfg.train.seed).toBe(0);
     expect(cfg.train.batchSize).toBe(256);
     expect(cfg.train.lr).toBe(2e-3);
+    if (cfg.policy.id !== 'diffusion_unet') throw new Error(`expected diffusion_unet, got ${cfg.policy.id}`);
     expect(cfg.policy.unet.downDims).toEqual([16, 32]);
     expect(cfg.policy.unet.diffusionStepEmbedDim).toBe(128);
   });
