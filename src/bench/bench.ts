@@ -28,7 +28,7 @@ import { mean, std } from '../eval/metrics.ts';
 import { summarizeModes } from '../eval/multimodality.ts';
 import type { EpisodeRecord } from '../eval/rollout.ts';
 import { Renderer } from '../render/renderer.ts';
-import { writeLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
+import { readLeaderboard, writeLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.ts';
 import { parseRunConfig, runDirOf, trainRun, type RunConfig } from '../train/run.ts';
 import { lastCheckpointStep } from '../train/checkpoint.ts';
 import { envInfo, ROOT } from '../util/env-info.ts';
@@ -46,6 +46,12 @@ export interface BenchOptions {
   seedStart: number;
   /** Rewrite the README's leaderboard table. */
   updateReadme: boolean;
+  /**
+   * Run only the tasks of these envs; every other task's rows are kept, unchanged, from the leaderboard already in
+   * `resultsDir` — which must be this profile's, its rows made by the runs the profile names now, on the same test
+   * seeds (checked before anything runs). For re-running one env after its tasks changed, without the hours of the rest.
+   */
+  only?: string[];
   log?: (line: string) => void;
 }
 
@@ -77,9 +83,16 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
   checkProfile(p);
   // Every run config parses before anything runs: a typo fails now, not after an hour of collecting and training.
   for (const task of p.tasks) for (const e of taskEntries(p, task)) if (e.kind === 'trained') for (const seed of p.trainingSeeds) runConfigFor({ p, task }, e, seed);
+  const kept = o.only ? keptRows(o, p, seeds, o.only) : undefined;
   const rows: LeaderboardRow[] = [];
   const demos: NonNullable<Leaderboard['demos']> = {};
   for (const task of p.tasks) {
+    if (kept && !o.only!.includes(task.env)) {
+      log(`[${p.name}] ${task.env} ${task.obsType}: keeping its ${kept.rows.get(task)!.length} rows (--only ${o.only!.join(',')})`);
+      rows.push(...kept.rows.get(task)!);
+      demos[task.env] = kept.demos[task.env];
+      continue;
+    }
     let launched: Promise<Renderer> | undefined;
     const renderer = isPixelObsType(task.obsType) ? () => (launched ??= Renderer.launch()) : undefined;
     try {
@@ -159,8 +172,8 @@ function scoreBlock(eps: readonly EpisodeRecord[]) {
   };
 }
 
-async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<LeaderboardRow> {
-  const { task, seeds, o, p } = ctx;
+/** A baseline row's policy, the config that names its run, and the run folder. */
+function baselineRun(resultsDir: string, p: BenchProfile, task: TaskEntry, kind: 'expert' | 'random', seeds: number[]) {
   const probe = makeEnv(task.env, { obsType: task.obsType });
   const { actionSpace, observationSpace } = probe.spec;
   probe.close();
@@ -169,7 +182,53 @@ async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<Leaderb
       ? new RandomPolicy({ obsDim: observationSpace.size, low: actionSpace.low, high: actionSpace.high })
       : new ExpertPolicy(task.env, observationSpace.size, actionSpace.size);
   const config = { env: task.env, envOptions: { obsType: task.obsType }, policy: policy.config, seeds: { first: seeds[0], count: seeds.length }, nEnvs: p.nEnvs, trainingSeed: 0 };
-  const runDir = path.join(o.resultsDir, 'runs', `${task.env}__${kind}__s0__${cfgHash(config)}`);
+  return { policy, config, runDir: path.join(resultsDir, 'runs', `${task.env}__${kind}__s0__${cfgHash(config)}`) };
+}
+
+/**
+ * `only`: the rows of the tasks it leaves out, from the leaderboard in resultsDir, after checking that each is the
+ * row this profile would make — the run its config names now (trained rows: the first training seed's), evaluated on
+ * these test seeds — so a kept row never stands beside new ones under another protocol.
+ */
+function keptRows(o: BenchOptions, p: BenchProfile, seeds: number[], only: string[]): { rows: Map<TaskEntry, LeaderboardRow[]>; demos: NonNullable<Leaderboard['demos']> } {
+  const envs = [...new Set(p.tasks.map((t) => t.env))];
+  for (const env of only) if (!envs.includes(env)) throw new Error(`bench --only: ${JSON.stringify(env)} is not an env of profile ${p.name}; its envs: ${envs.join(', ')}`);
+  const file = path.join(o.resultsDir, 'leaderboard.json');
+  const what = `bench --only ${only.join(',')}`;
+  if (!existsSync(file)) throw new Error(`${what}: the other envs' rows come from ${file}, which does not exist; run the whole profile once first`);
+  const prev = readLeaderboard(file);
+  if (prev.profile !== p.name) throw new Error(`${what}: ${file} holds profile ${JSON.stringify(prev.profile)}, not ${p.name}; its rows cannot be kept`);
+  const rows = new Map<TaskEntry, LeaderboardRow[]>();
+  const demos: NonNullable<Leaderboard['demos']> = {};
+  const rerun = 'run the whole profile (without --only) to bring it up to date';
+  for (const task of p.tasks.filter((t) => !only.includes(t.env))) {
+    const d = prev.demos?.[task.env];
+    if (!d || d.episodes !== demosOf(p, task)) throw new Error(`${what}: ${file} has ${d ? d.episodes : 'no'} ${task.env} demonstrations, the profile ${demosOf(p, task)}; ${rerun}`);
+    demos[task.env] = d;
+    rows.set(
+      task,
+      taskEntries(p, task).map((e) => {
+        const id = e.kind === 'trained' ? e.policy.id : e.kind;
+        const name = `${task.env} ${id} (${task.obsType})`;
+        const row = prev.rows.find((r) => r.env === task.env && r.obs === task.obsType && r.policy === id);
+        if (!row) throw new Error(`${what}: ${file} has no ${name} row; ${rerun}`);
+        const runDir = e.kind === 'trained' ? runDirOf(o.resultsDir, runConfigFor({ p, task }, e, p.trainingSeeds[0])) : baselineRun(o.resultsDir, p, task, e.kind, seeds).runDir;
+        const want = path.relative(o.resultsDir, runDir);
+        if (row.run !== want) throw new Error(`${what}: the ${name} row came from ${row.run}, but the profile now names ${want}; ${rerun}`);
+        const infoFile = path.join(o.resultsDir, row.evalInfo);
+        if (!existsSync(infoFile)) throw new Error(`${what}: the ${name} row's ${infoFile} does not exist; ${rerun}`);
+        const got = (JSON.parse(readFileSync(infoFile, 'utf8')) as EvalInfo).per_episode.map((ep) => ep.seed);
+        if (stableStringify(got) !== stableStringify(seeds)) throw new Error(`${what}: the ${name} row was evaluated on test seeds ${got[0]}…${got.at(-1)} (${got.length}), this bench uses ${seeds[0]}…${seeds.at(-1)} (${seeds.length}); ${rerun}`);
+        return row;
+      }),
+    );
+  }
+  return { rows, demos };
+}
+
+async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<LeaderboardRow> {
+  const { task, seeds, o, p } = ctx;
+  const { policy, config, runDir } = baselineRun(o.resultsDir, p, task, kind, seeds);
   const outDir = path.join(runDir, 'eval', 'final');
   const infoFile = path.join(outDir, 'eval_info.json');
   let info: EvalInfo;

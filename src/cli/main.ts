@@ -2,7 +2,7 @@
  * The `dpbench` command line. Commands are thin: parse, validate, call src/*.
  *
  *   dpbench envs                      list registered envs
- *   dpbench bench [--profile quick] [--check reference.json]
+ *   dpbench bench [--profile quick] [--check reference.json] [--only BlockStack-v0]
  *                                     collect → train → evaluate → report; results/leaderboard.*, index.html
  *   dpbench report                    leaderboard.md, index.html and the README table again from leaderboard.json
  *   dpbench collect --env PushT-v0 --episodes 200 --seed-start 0 [--images 96]
@@ -76,15 +76,18 @@ program
   .option('--seed-start <n>', 'first test seed', nonNegativeInt('--seed-start'), 100000)
   .option('--results <dir>', 'results folder (default: results/ for quick, results/<profile>/ otherwise)')
   .option('--check <reference.json>', 'compare with a reference leaderboard and fail when a metric falls below its 95% interval')
+  .option('--only <envs>', "run only these envs' tasks (comma-separated, e.g. BlockStack-v0) and keep the other rows of the results folder's leaderboard, when they are this profile's runs on the same test seeds")
   .option('--no-readme', 'do not rewrite the README leaderboard table (only the quick profile writes it)')
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
-  .action(async (o: { profile: string; episodes?: number; seedStart: number; results?: string; check?: string; readme: boolean; backend: string }) => {
+  .action(async (o: { profile: string; episodes?: number; seedStart: number; results?: string; check?: string; only?: string; readme: boolean; backend: string }) => {
     const p = profile(o.profile);
     // Read the reference first: a bad path should fail before an hour of training, not after.
     const reference = o.check ? readJson(o.check, '--check') : undefined;
     await initBackend(o.backend as BackendChoice);
     const resultsDir = path.resolve(o.results ?? (p.name === 'quick' ? path.join(ROOT, 'results') : path.join(ROOT, 'results', p.name)));
-    const lb = await runBench({ profile: p, resultsDir, episodes: o.episodes, seedStart: o.seedStart, updateReadme: o.readme && p.name === 'quick' && !o.results });
+    const only = o.only?.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    if (o.only !== undefined && !only?.length) throw new Error(`--only: expected env ids separated by commas (e.g. BlockStack-v0), got ${JSON.stringify(o.only)}`);
+    const lb = await runBench({ profile: p, resultsDir, episodes: o.episodes, seedStart: o.seedStart, updateReadme: o.readme && p.name === 'quick' && !o.results, ...(only && { only }) });
     console.log(leaderboardMarkdown(lb));
     console.log(`wrote ${path.join(resultsDir, 'leaderboard.json')} and leaderboard.md`);
     if (reference !== undefined) {

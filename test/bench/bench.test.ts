@@ -164,3 +164,48 @@ describe('runBench', () => {
     }
   }, 120_000);
 });
+
+describe('runBench with only', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await initBackend('wasm');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dpbench-only-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Push-T with the tiny DP-C and random; BlockStack-v0 with random alone (`trained: {}`), its demos only its histogram.
+  const two: BenchProfile = { ...tiny, trainingSeeds: [0], lastK: 1, tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state', demos: 3, trained: {} }] };
+  const bench = (profile: BenchProfile, only?: string[], resultsDir = dir, log: (l: string) => void = () => undefined) =>
+    runBench({ profile, resultsDir, seedStart: 100000, updateReadme: false, log, ...(only && { only }) });
+  const leaderboardFile = () => readFileSync(path.join(dir, 'leaderboard.json'), 'utf8');
+
+  it("re-runs one env's tasks and keeps the other env's rows without touching their runs; refuses rows another config made", async () => {
+    const lb = await bench(two);
+    expect(lb.rows.map((r) => `${r.env} ${r.policy}`)).toEqual(['PushT-v0 random', 'PushT-v0 diffusion_unet', 'BlockStack-v0 random']);
+    const dp = lb.rows[1];
+    // Without its checkpoints, anything that looked at the Push-T DP-C run again would train it again.
+    rmSync(path.join(dir, dp.run!, 'checkpoints'), { recursive: true });
+
+    const changed: BenchProfile = { ...two, tasks: [two.tasks[0], { ...two.tasks[1], demos: 2 }] };
+    const lines: string[] = [];
+    const lb2 = await bench(changed, ['BlockStack-v0'], dir, (l) => lines.push(l));
+    expect(checkpointSteps(path.join(dir, dp.run!))).toEqual([]);
+    expect(lines.filter((l) => l.includes('PushT-v0'))).toEqual(['[smoke] PushT-v0 keypoints: keeping its 2 rows (--only BlockStack-v0)']);
+    expect(lb2.rows.slice(0, 2)).toEqual(lb.rows.slice(0, 2));
+    expect(lb2.rows.map((r) => `${r.env} ${r.policy}`)).toEqual(lb.rows.map((r) => `${r.env} ${r.policy}`));
+    expect(lb2.demos!['PushT-v0']).toEqual(lb.demos!['PushT-v0']);
+    expect(lb2.demos!['BlockStack-v0'].episodes).toBe(2); // re-collected for the changed task
+    expect(JSON.parse(leaderboardFile()).rows).toEqual(JSON.parse(JSON.stringify(lb2.rows))); // JSON: NaN (no labelled rollouts) reads back as null
+
+    // Refusals come before anything runs, and leave the leaderboard as it was.
+    const before = leaderboardFile();
+    await expect(bench(changed, ['Nope-v0'])).rejects.toThrow('bench --only: "Nope-v0" is not an env of profile smoke; its envs: PushT-v0, BlockStack-v0');
+    const longer = (two.policies[1] as { train: object }).train;
+    const retrained: BenchProfile = { ...changed, policies: [two.policies[0], { ...(two.policies[1] as BenchProfile['policies'][number] & { kind: 'trained' }), train: { ...longer, steps: 6 } }] };
+    await expect(bench(retrained, ['BlockStack-v0'])).rejects.toThrow(/the PushT-v0 diffusion_unet \(keypoints\) row came from runs\/PushT-v0__diffusion_unet__s0__\w+, but the profile now names runs\/PushT-v0__diffusion_unet__s0__\w+; run the whole profile/);
+    await expect(bench({ ...changed, tasks: [{ ...two.tasks[0], demos: 5 }, changed.tasks[1]] }, ['BlockStack-v0'])).rejects.toThrow(/has 4 PushT-v0 demonstrations, the profile 5/);
+    await expect(bench(changed, ['BlockStack-v0'], path.join(dir, 'empty'))).rejects.toThrow(/leaderboard\.json, which does not exist; run the whole profile once first/);
+    expect(existsSync(path.join(dir, 'empty'))).toBe(false);
+    expect(leaderboardFile()).toBe(before);
+  }, 180_000);
+});
