@@ -8,7 +8,8 @@
  * An image task (`pixels_agent_pos`) gets one renderer (headless Chromium), launched when one of its stages
  * first draws — collecting the demonstrations with their camera images, rolling out, rendering the probes'
  * start image — shared by all of them, and closed when the task ends, also on an error; a task whose
- * stages are all reused launches none.
+ * stages are all reused launches none. With `videos` every task gets one the same way, for the videos of its
+ * final evaluations.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -53,6 +54,14 @@ export interface BenchOptions {
    */
   only?: string[];
   log?: (line: string) => void;
+  /**
+   * Videos (`eval/<checkpoint>/videos/ep_<seed>.{gif,mp4}`, linked from the leaderboard page) of the first n test
+   * episodes of each row's final evaluation — a trained row's last checkpoint of every training seed, a baseline's
+   * only one — drawn by the task's renderer (launched for state tasks too when n > 0). Failures beyond the first n
+   * are not recorded: on a weak row that would be every episode of every checkpoint. Default 0. An evaluation
+   * the bench reuses keeps the videos it has.
+   */
+  videos?: number;
 }
 
 /** Checkpoint step folders of a run, oldest first. */
@@ -73,6 +82,8 @@ interface Ctx {
   log: (line: string) => void;
   /** Image tasks: the task's renderer, launched on the first call. */
   renderer?: () => Promise<Renderer>;
+  /** Videos asked for: the first n episodes of final evaluations, drawn by this renderer (the task's, shared with `renderer`). */
+  videos?: { first: number; renderer: () => Promise<Renderer> };
 }
 
 export async function runBench(o: BenchOptions): Promise<Leaderboard> {
@@ -94,13 +105,14 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
       continue;
     }
     let launched: Promise<Renderer> | undefined;
-    const renderer = isPixelObsType(task.obsType) ? () => (launched ??= Renderer.launch()) : undefined;
+    const launch = () => (launched ??= Renderer.launch());
+    const renderer = isPixelObsType(task.obsType) ? launch : undefined;
     try {
       const demoLabels = await demoLabelsOf(o, p, task, renderer);
       const ds = summarizeModes(demoLabels, demoLabels, expertFor(task.env).modes);
       // Tasks on one env share their demonstrations (checkProfile), so the env's histogram is the same from each.
       demos[task.env] = { episodes: demoLabels.length, histogram: ds.demoHistogram, none: ds.neutral.demo };
-      const ctx: Ctx = { o, p, task, seeds, demoLabels, log, ...(renderer ? { renderer } : {}) };
+      const ctx: Ctx = { o, p, task, seeds, demoLabels, log, ...(renderer ? { renderer } : {}), ...(o.videos ? { videos: { first: o.videos, renderer: launch } } : {}) };
       const entries = taskEntries(p, task);
       for (const [i, entry] of entries.entries()) {
         log(`[${p.name}] ${task.env} ${task.obsType} ${entry.kind === 'trained' ? entry.policy.id : entry.kind} (${i + 1}/${entries.length})`);
@@ -172,6 +184,9 @@ function scoreBlock(eps: readonly EpisodeRecord[]) {
   };
 }
 
+/** evaluate's video options for a final evaluation (none unless the bench was asked for videos). */
+const videosOf = (ctx: Ctx) => (ctx.videos ? { videos: { first: ctx.videos.first, failures: false } } : {});
+
 /** A baseline row's policy, the config that names its run, and the run folder. */
 function baselineRun(resultsDir: string, p: BenchProfile, task: TaskEntry, kind: 'expert' | 'random', seeds: number[]) {
   const probe = makeEnv(task.env, { obsType: task.obsType });
@@ -241,8 +256,9 @@ async function baselineRow(ctx: Ctx, kind: 'expert' | 'random'): Promise<Leaderb
     const bar = evalProgress(`[${p.name}] eval ${task.env} ${kind}`, seeds.length);
     // Images carry no mode label: pixel tasks are labelled from the state the expert records (as evalRun does).
     const labelInput = isPixelObsType(task.obsType) ? { labelInput: stateLabelInput(task.env) } : {};
-    const renderer = ctx.renderer ? { renderer: await ctx.renderer() } : {};
-    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, ...labelInput, ...renderer, outDir, onEpisode: bar.onEpisode });
+    const draw = ctx.videos?.renderer ?? ctx.renderer;
+    const renderer = draw ? { renderer: await draw() } : {};
+    info = await evaluate({ envId: task.env, envOptions: { obsType: task.obsType }, policy, seeds, nEnvs: p.nEnvs, labeler: expertFor(task.env).labelObservations, ...labelInput, ...renderer, ...videosOf(ctx), outDir, onEpisode: bar.onEpisode });
     bar.stop();
   }
   const lat = info.aggregated.policy_latency;
@@ -314,9 +330,11 @@ async function trainedRow(ctx: Ctx, entry: TrainedEntry): Promise<LeaderboardRow
     const runDir = await ensureTrained(ctx, cfg);
     const ckpts = checkpointSteps(runDir).slice(-p.lastK);
     const infos: EvalInfo[] = [];
-    for (const ck of ckpts) {
+    for (const [i, ck] of ckpts.entries()) {
       const bar = evalProgress(`[${p.name}] eval ${cfg.policy.id} s${seed} @${Number(ck)}`, seeds.length);
-      const r = await evalRun({ target: path.join(runDir, 'checkpoints', ck), episodes: seeds.length, seedStart: seeds[0], nEnvs: p.nEnvs, ema: true, ddimSteps: 0, reuse: true, renderer: ctx.renderer, onEpisode: bar.onEpisode });
+      const last = i === ckpts.length - 1;
+      const draw = (last && ctx.videos?.renderer) || ctx.renderer;
+      const r = await evalRun({ target: path.join(runDir, 'checkpoints', ck), episodes: seeds.length, seedStart: seeds[0], nEnvs: p.nEnvs, ema: true, ddimSteps: 0, reuse: true, renderer: draw, ...(last ? videosOf(ctx) : {}), onEpisode: bar.onEpisode });
       bar.stop();
       if (r.reused) ctx.log(`  reusing ${path.relative(o.resultsDir, r.outDir)}`);
       infos.push(r.info);

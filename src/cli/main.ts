@@ -77,9 +77,11 @@ program
   .option('--results <dir>', 'results folder (default: results/ for quick, results/<profile>/ otherwise)')
   .option('--check <reference.json>', 'compare with a reference leaderboard and fail when a metric falls below its 95% interval')
   .option('--only <envs>', "run only these envs' tasks (comma-separated, e.g. BlockStack-v0) and keep the other rows of the results folder's leaderboard, when they are this profile's runs on the same test seeds")
+  .option('--videos <n>', "videos (ep_<seed>.{gif,mp4}, linked from index.html) of the first n test episodes of each row's final evaluation", nonNegativeInt('--videos'), 4)
+  .option('--no-videos', 'write no videos (no browser is launched for state tasks)')
   .option('--no-readme', 'do not rewrite the README leaderboard table (only the quick profile writes it)')
   .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
-  .action(async (o: { profile: string; episodes?: number; seedStart: number; results?: string; check?: string; only?: string; readme: boolean; backend: string }) => {
+  .action(async (o: { profile: string; episodes?: number; seedStart: number; results?: string; check?: string; only?: string; videos: number | false; readme: boolean; backend: string }) => {
     const p = profile(o.profile);
     // Read the reference first: a bad path should fail before an hour of training, not after.
     const reference = o.check ? readJson(o.check, '--check') : undefined;
@@ -87,7 +89,7 @@ program
     const resultsDir = path.resolve(o.results ?? (p.name === 'quick' ? path.join(ROOT, 'results') : path.join(ROOT, 'results', p.name)));
     const only = o.only?.split(',').map((e) => e.trim()).filter((e) => e !== '');
     if (o.only !== undefined && !only?.length) throw new Error(`--only: expected env ids separated by commas (e.g. BlockStack-v0), got ${JSON.stringify(o.only)}`);
-    const lb = await runBench({ profile: p, resultsDir, episodes: o.episodes, seedStart: o.seedStart, updateReadme: o.readme && p.name === 'quick' && !o.results, ...(only && { only }) });
+    const lb = await runBench({ profile: p, resultsDir, episodes: o.episodes, seedStart: o.seedStart, updateReadme: o.readme && p.name === 'quick' && !o.results, ...(only && { only }), ...(o.videos ? { videos: o.videos } : {}) });
     console.log(leaderboardMarkdown(lb));
     console.log(`wrote ${path.join(resultsDir, 'leaderboard.json')} and leaderboard.md`);
     if (reference !== undefined) {

@@ -175,13 +175,22 @@ describe('runBench with only', () => {
 
   // Push-T with the tiny DP-C and random; BlockStack-v0 with random alone (`trained: {}`), its demos only its histogram.
   const two: BenchProfile = { ...tiny, trainingSeeds: [0], lastK: 1, tasks: [{ env: 'PushT-v0', obsType: 'keypoints' }, { env: 'BlockStack-v0', obsType: 'state', demos: 3, trained: {} }] };
-  const bench = (profile: BenchProfile, only?: string[], resultsDir = dir, log: (l: string) => void = () => undefined) =>
-    runBench({ profile, resultsDir, seedStart: 100000, updateReadme: false, log, ...(only && { only }) });
+  const bench = (profile: BenchProfile, only?: string[], resultsDir = dir, log: (l: string) => void = () => undefined, videos?: number) =>
+    runBench({ profile, resultsDir, seedStart: 100000, updateReadme: false, log, ...(only && { only }), ...(videos && { videos }) });
   const leaderboardFile = () => readFileSync(path.join(dir, 'leaderboard.json'), 'utf8');
 
   it("re-runs one env's tasks and keeps the other env's rows without touching their runs; refuses rows another config made", async () => {
-    const lb = await bench(two);
+    const lb = await bench(two, undefined, dir, () => undefined, 1);
     expect(lb.rows.map((r) => `${r.env} ${r.policy}`)).toEqual(['PushT-v0 random', 'PushT-v0 diffusion_unet', 'BlockStack-v0 random']);
+    // videos: 1 → the first test episode of every row's final evaluation, state tasks included, linked from the page.
+    const page = readFileSync(path.join(dir, 'index.html'), 'utf8');
+    for (const r of lb.rows) {
+      const videos = path.join(path.dirname(r.evalInfo), 'videos');
+      expect(readdirSync(path.join(dir, videos)).filter((f) => f.endsWith('.gif')), r.policy).toEqual(['ep_100000.gif']);
+      expect(page).toContain(`${videos}/ep_100000.gif`);
+    }
+    // Only the last checkpoint of a trained run: the earlier one's evaluation has none.
+    expect(existsSync(path.join(dir, lb.rows[1].run!, 'eval', '000002-ddim2', 'videos'))).toBe(false);
     const dp = lb.rows[1];
     // Without its checkpoints, anything that looked at the Push-T DP-C run again would train it again.
     rmSync(path.join(dir, dp.run!, 'checkpoints'), { recursive: true });
