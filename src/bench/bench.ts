@@ -208,15 +208,17 @@ function baselineRun(resultsDir: string, p: BenchProfile, task: TaskEntry, kind:
 function keptRows(o: BenchOptions, p: BenchProfile, seeds: number[], only: string[]): { rows: Map<TaskEntry, LeaderboardRow[]>; demos: NonNullable<Leaderboard['demos']> } {
   const envs = [...new Set(p.tasks.map((t) => t.env))];
   for (const env of only) if (!envs.includes(env)) throw new Error(`bench --only: ${JSON.stringify(env)} is not an env of profile ${p.name}; its envs: ${envs.join(', ')}`);
+  const rows = new Map<TaskEntry, LeaderboardRow[]>();
+  const demos: NonNullable<Leaderboard['demos']> = {};
+  const skipped = p.tasks.filter((t) => !only.includes(t.env));
+  if (skipped.length === 0) return { rows, demos }; // every env runs: nothing to keep, no leaderboard needed
   const file = path.join(o.resultsDir, 'leaderboard.json');
   const what = `bench --only ${only.join(',')}`;
   if (!existsSync(file)) throw new Error(`${what}: the other envs' rows come from ${file}, which does not exist; run the whole profile once first`);
   const prev = readLeaderboard(file);
   if (prev.profile !== p.name) throw new Error(`${what}: ${file} holds profile ${JSON.stringify(prev.profile)}, not ${p.name}; its rows cannot be kept`);
-  const rows = new Map<TaskEntry, LeaderboardRow[]>();
-  const demos: NonNullable<Leaderboard['demos']> = {};
   const rerun = 'run the whole profile (without --only) to bring it up to date';
-  for (const task of p.tasks.filter((t) => !only.includes(t.env))) {
+  for (const task of skipped) {
     const d = prev.demos?.[task.env];
     if (!d || d.episodes !== demosOf(p, task)) throw new Error(`${what}: ${file} has ${d ? d.episodes : 'no'} ${task.env} demonstrations, the profile ${demosOf(p, task)}; ${rerun}`);
     demos[task.env] = d;

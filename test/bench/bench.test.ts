@@ -216,5 +216,8 @@ describe('runBench with only', () => {
     await expect(bench(changed, ['BlockStack-v0'], path.join(dir, 'empty'))).rejects.toThrow(/leaderboard\.json, which does not exist; run the whole profile once first/);
     expect(existsSync(path.join(dir, 'empty'))).toBe(false);
     expect(leaderboardFile()).toBe(before);
+    // Naming every env keeps nothing, so it needs no earlier leaderboard.
+    const alone = await bench({ ...two, tasks: [two.tasks[1]] }, ['BlockStack-v0'], path.join(dir, 'alone'));
+    expect(alone.rows.map((r) => `${r.env} ${r.policy}`)).toEqual(['BlockStack-v0 random']);
   }, 180_000);
 });
