@@ -2,8 +2,10 @@
  * results/index.html: the leaderboard as one self-contained page — inline CSS, plots as inline SVG
  * (src/report/plots.ts), a few lines of script that sort the table — so it fetches nothing and works
  * opened from disk. Every number links to the file it came from in its run folder (relative links, as
- * the page sits in results/); a link is written only for a file that exists.
+ * the page sits in results/); a link is written only for a file that exists. Each plot is also written on its own
+ * to results/figures/<id>.svg (its links made relative to figures/), for the README and for papers.
  */
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/fs.ts';
 import type { Leaderboard, LeaderboardRow } from './leaderboard.ts';
@@ -96,18 +98,31 @@ function modeSources(lb: Leaderboard, g: Prepared): { sources: ModeSource[]; mod
   return { sources, modes };
 }
 
-export async function reportHtml(resultsDir: string, lb: Leaderboard): Promise<string> {
+/** One plot of the report: its id (the figure's file name) and its SVG as the page inlines it. */
+export interface Figure {
+  id: string;
+  svg: string;
+}
+
+/** The page, and every plot on it (scores and modes per env, then each run's learning curve). */
+export async function reportHtml(resultsDir: string, lb: Leaderboard): Promise<{ html: string; figures: Figure[] }> {
+  const figures: Figure[] = [];
+  const plot = async (spec: Parameters<typeof renderSvg>[0], id: string) => {
+    const svg = await renderSvg(spec, id);
+    figures.push({ id, svg });
+    return svg;
+  };
   const groups = prepare(resultsDir, lb);
   const all = groups.flatMap((g) => g.rows);
   const slug = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '-');
   const scores: string[] = [];
   const modes: string[] = [];
   for (const g of groups) {
-    const svg = await renderSvg(scoreBarsSpec(g.rows.map((t) => ({ ...t.row, label: t.label, color: t.color, href: t.files.evalInfo }))), `scores-${slug(g.env)}`);
+    const svg = await plot(scoreBarsSpec(g.rows.map((t) => ({ ...t.row, label: t.label, color: t.color, href: t.files.evalInfo }))), `scores-${slug(g.env)}`);
     scores.push(`<h3>${esc(g.env)}</h3><figure>${svg}<figcaption>Bars: the value over ${esc(episodeText(g.rows))}; whiskers: its 95% Wilson interval. A bar links to its run's eval_info.json.</figcaption></figure>`);
     const m = modeSources(lb, g);
     if (!m) continue;
-    const msvg = await renderSvg(modeHistogramSpec(m.sources, m.modes), `modes-${slug(g.env)}`);
+    const msvg = await plot(modeHistogramSpec(m.sources, m.modes), `modes-${slug(g.env)}`);
     const demoNote = lb.demos?.[g.env] ? '' : ' The leaderboard does not record the demonstrations\' histogram for this env.';
     modes.push(`<h3>${esc(g.env)}</h3><figure>${msvg}<figcaption>Share of each source's episodes per behaviour mode (the count on each bar); <em>none</em>: no mode expressed. JS divergence to the demonstrations (in the table) compares the labelled modes only.${demoNote}</figcaption></figure>`);
   }
@@ -116,7 +131,7 @@ export async function reportHtml(resultsDir: string, lb: Leaderboard): Promise<s
   for (const t of all) {
     if (!t.files.log.length || seen.has(t.files.name)) continue;
     seen.add(t.files.name);
-    const svg = await renderSvg(learningCurveSpec(t.files.log, t.files.trainLog), `curve-${slug(t.files.name)}`);
+    const svg = await plot(learningCurveSpec(t.files.log, t.files.trainLog), `curve-${slug(t.files.name)}`);
     curves.push(`<figure>${svg}<figcaption>${esc(t.row.env)} · ${esc(t.label)}: <a href="${esc(t.files.trainLog!)}">${esc(t.files.name)}/train_log.jsonl</a></figcaption></figure>`);
   }
   const runs = all.map((t) => {
@@ -127,7 +142,7 @@ export async function reportHtml(resultsDir: string, lb: Leaderboard): Promise<s
     return `<li><span class="swatch" style="background:${esc(t.color)}"></span><strong>${esc(t.row.env)} · ${esc(t.label)}</strong> <code>${esc(f.name)}</code>: ${files.join(' · ')}${videos}</li>`;
   });
   const profile = typeof lb.profile === 'string' ? ` · profile <code>${esc(lb.profile)}</code>` : '';
-  return `<!doctype html>
+  const html = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -157,6 +172,7 @@ ${runs.join('\n')}
 </body>
 </html>
 `;
+  return { html, figures };
 }
 
 function episodeText(rows: readonly TableRow[]): string {
@@ -164,9 +180,26 @@ function episodeText(rows: readonly TableRow[]): string {
   return ns.length === 1 ? `${ns[0]} test episodes` : 'each row\'s test episodes (see the table)';
 }
 
-/** Writes results/index.html; returns its path. */
-export async function writeReport(resultsDir: string, lb: Leaderboard): Promise<string> {
-  const file = path.join(resultsDir, 'index.html');
-  writeFileAtomic(file, await reportHtml(resultsDir, lb));
-  return file;
+/** The figure files a report writes (and replaces: one of these names that a report no longer draws is removed). */
+const FIGURE_FILE = /^(scores|modes|curve)-.*\.svg$/;
+
+/**
+ * Writes results/index.html and each of its plots as results/figures/<id>.svg, a standalone file whose links
+ * (relative to results/ on the page) are made relative to figures/; returns the figure ids.
+ */
+export async function writeReport(resultsDir: string, lb: Leaderboard): Promise<string[]> {
+  const { html, figures } = await reportHtml(resultsDir, lb);
+  const dir = path.join(resultsDir, 'figures');
+  mkdirSync(dir, { recursive: true });
+  for (const f of figures) writeFileAtomic(path.join(dir, `${f.id}.svg`), standaloneSvg(f.svg));
+  const drawn = new Set(figures.map((f) => `${f.id}.svg`));
+  if (existsSync(dir)) for (const name of readdirSync(dir)) if (FIGURE_FILE.test(name) && !drawn.has(name)) rmSync(path.join(dir, name));
+  writeFileAtomic(path.join(resultsDir, 'index.html'), html);
+  return figures.map((f) => f.id);
+}
+
+/** An inline plot as a file of its own in figures/: the XML namespace declared, relative links one folder up. */
+function standaloneSvg(svg: string): string {
+  const linked = svg.replace(/((?:xlink:)?href)="(?![a-z][a-z0-9+.-]*:|[#/])([^"]*)"/gi, '$1="../$2"');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${linked}\n`;
 }

@@ -84,11 +84,19 @@ export function leaderboardMarkdown(lb: Leaderboard): string {
   return [`_${lb.protocol}_`, '', head, sep, ...rows, ...latency, ''].join('\n');
 }
 
-/** Writes leaderboard.{json,md} and index.html (the HTML report) to `resultsDir`, and the README's table. */
+/** The score and mode plots of each env (results/figures/, as index.html draws them), as Markdown images. */
+function figuresMarkdown(ids: readonly string[]): string {
+  const shown = ids.filter((id) => /^(scores|modes)-/.test(id));
+  if (!shown.length) return '';
+  const alt = (id: string) => (id.startsWith('scores-') ? `${id.slice(7)}: scores with 95% intervals` : `${id.slice(6)}: modes against the demonstrations`);
+  return ['', 'Plots (the same as on `results/index.html`; bars link to their runs there):', '', ...shown.map((id) => `![${alt(id)}](results/figures/${id}.svg)`), ''].join('\n');
+}
+
+/** Writes leaderboard.{json,md}, index.html (the HTML report) and its figures to `resultsDir`, and the README's table. */
 export async function writeLeaderboard(resultsDir: string, lb: Leaderboard, readme?: string): Promise<void> {
   writeJsonAtomic(path.join(resultsDir, 'leaderboard.json'), lb);
-  await writeReport(resultsDir, lb);
-  const md = leaderboardMarkdown(lb);
+  const figures = await writeReport(resultsDir, lb);
+  const md = leaderboardMarkdown(lb) + figuresMarkdown(figures);
   writeFileAtomic(path.join(resultsDir, 'leaderboard.md'), `# dpbench leaderboard\n\nGenerated ${lb.generated} by \`npm run bench\`.\n\n${md.replaceAll('](results/', '](')}`);
   if (readme && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');

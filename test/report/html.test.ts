@@ -4,7 +4,7 @@
  * plot renders with the right number of bars and lines, sized in proportion to the input values; every
  * link resolves to a file; the page fetches nothing and logs no error. A screenshot goes to .tmp/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,9 +31,12 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).slice(1);
     requests.push(rel);
+    // A standalone SVG has no <link rel="icon">, so the browser asks for one; not a problem of the page's.
+    if (rel === 'favicon.ico') return void res.writeHead(204).end();
     const file = path.resolve(tmp, rel);
     if (!file.startsWith(tmp + path.sep) || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream' }).end(readFileSync(file));
+    const type = file.endsWith('.html') ? 'text/html; charset=utf-8' : file.endsWith('.svg') ? 'image/svg+xml' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -232,6 +235,47 @@ describe('results/index.html', () => {
     expect((await tableRows(page)).map((r) => r.policy)).toEqual(['random', 'diffusion_unet', 'expert']);
     expect(problems).toEqual([]);
     await page.close();
+  });
+});
+
+describe('results/figures', () => {
+  it("holds each of the page's plots as a standalone SVG whose links resolve from figures/; leaderboard.md shows the score and mode plots", async () => {
+    const onPage = await page.$$eval('svg[data-plot]', (ss) => ss.map((s) => s.getAttribute('data-plot')!));
+    expect(onPage.length).toBe(4); // scores and modes of PushT-v0, scores of BlockStack-v0 (no modes there), one learning curve
+    expect(readdirSync(path.join(tmp, 'figures')).sort()).toEqual(onPage.map((id) => `${id}.svg`).sort());
+    for (const id of onPage) {
+      const svg = readFileSync(path.join(tmp, 'figures', `${id}.svg`), 'utf8');
+      expect(svg.startsWith('<?xml')).toBe(true);
+      const hrefs = [...svg.matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
+      if (id.startsWith('scores-')) expect(hrefs.length, id).toBeGreaterThan(0); // every bar links to its run
+      for (const h of new Set(hrefs)) expect((await fetch(new URL(h, `${origin}/figures/${id}.svg`))).status, `${id}: ${h}`).toBe(200);
+    }
+    // The standalone file draws what the page draws: the same bars.
+    const { page: alone, problems: p2 } = await open(`${origin}/figures/scores-PushT-v0.svg`);
+    const bars = await alone.$$eval('[aria-roledescription="bar"]', (bs) => bs.length);
+    expect(bars).toBe((await marks(page, 'scores-PushT-v0', 'bar')).length);
+    expect(p2).toEqual([]);
+    await alone.close();
+    const md = readFileSync(path.join(tmp, 'leaderboard.md'), 'utf8');
+    const images = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+    expect(images).toEqual(['figures/scores-PushT-v0.svg', 'figures/modes-PushT-v0.svg', 'figures/scores-BlockStack-v0.svg']);
+  });
+
+  it('a new report replaces the plots it no longer draws and leaves other files alone', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dpbench-report-figures-'));
+    try {
+      writeFixtureRuns(dir);
+      mkdirSync(path.join(dir, 'figures'));
+      writeFileSync(path.join(dir, 'figures', 'curve-PushT-v0-gone-s0-00000000.svg'), '<svg/>');
+      writeFileSync(path.join(dir, 'figures', 'my-notes.svg'), '<svg/>');
+      await writeLeaderboard(dir, LEADERBOARD);
+      const names = readdirSync(path.join(dir, 'figures'));
+      expect(names).not.toContain('curve-PushT-v0-gone-s0-00000000.svg');
+      expect(names).toContain('my-notes.svg');
+      expect(names).toContain('scores-PushT-v0.svg');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
