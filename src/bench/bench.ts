@@ -98,10 +98,11 @@ export async function runBench(o: BenchOptions): Promise<Leaderboard> {
   const rows: LeaderboardRow[] = [];
   const demos: NonNullable<Leaderboard['demos']> = {};
   for (const task of p.tasks) {
-    if (kept && !o.only!.includes(task.env)) {
-      log(`[${p.name}] ${task.env} ${task.obsType}: keeping its ${kept.rows.get(task)!.length} rows (--only ${o.only!.join(',')})`);
-      rows.push(...kept.rows.get(task)!);
-      demos[task.env] = kept.demos[task.env];
+    const keptHere = kept?.rows.get(task); // only tasks that --only leaves out have kept rows
+    if (keptHere) {
+      log(`[${p.name}] ${task.env} ${task.obsType}: keeping its ${keptHere.length} rows (--only ${o.only!.join(',')})`);
+      rows.push(...keptHere);
+      demos[task.env] = kept!.demos[task.env];
       continue;
     }
     let launched: Promise<Renderer> | undefined;

@@ -5,7 +5,7 @@
  * the page sits in results/); a link is written only for a file that exists. Each plot is also written on its own
  * to results/figures/<id>.svg (its links made relative to figures/), for the README and for papers.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/fs.ts';
 import type { Leaderboard, LeaderboardRow } from './leaderboard.ts';
@@ -193,7 +193,7 @@ export async function writeReport(resultsDir: string, lb: Leaderboard): Promise<
   mkdirSync(dir, { recursive: true });
   for (const f of figures) writeFileAtomic(path.join(dir, `${f.id}.svg`), standaloneSvg(f.svg));
   const drawn = new Set(figures.map((f) => `${f.id}.svg`));
-  if (existsSync(dir)) for (const name of readdirSync(dir)) if (FIGURE_FILE.test(name) && !drawn.has(name)) rmSync(path.join(dir, name));
+  for (const name of readdirSync(dir)) if (FIGURE_FILE.test(name) && !drawn.has(name)) rmSync(path.join(dir, name));
   writeFileAtomic(path.join(resultsDir, 'index.html'), html);
   return figures.map((f) => f.id);
 }
